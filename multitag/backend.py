@@ -1,0 +1,151 @@
+"""The backend contract: every tagger multitag drives implements :class:`Tagger`.
+
+The engine and the query strategies see only this interface. A third-party backend is a package
+that subclasses :class:`Tagger`, declares an entry point in the group ``multitag.backends`` and
+passes :func:`multitag.testing.check_backend`.
+
+Conventions (the scikit-learn idiom):
+
+* ``__init__`` takes keyword-only parameters, always including ``labels`` and ``seed``, and only
+  stores them under attributes of the same name; it does no work and validates nothing.
+* fitted state lives in attributes ending in ``_``;
+* :meth:`get_params` / :meth:`clone` read the parameters back from the ``__init__`` signature.
+* column ``j`` of every marginal matrix is ``self.labels[j]``.
+"""
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from multitag.data.sentence import Corpus, Sentence
+from multitag.errors import MultitagError
+
+
+@dataclass
+class Prediction:
+    """What a backend predicts for one sentence of ``n`` tokens over ``L`` labels.
+
+    Attributes
+    ----------
+    tags : list of str, length n
+        The best path (Viterbi for CRF-type models, greedy or argmax otherwise).
+    marginals : ndarray, shape (n, L), float
+        Per-token label distributions; each row sums to 1. For CRF-type models these are true
+        forward-backward marginals.
+    logprob : float
+        ``log P(best path | sentence)`` (<= 0); used by least confidence and MNLP.
+    hidden : ndarray, shape (n, d), float32, or None
+        The input of the last linear layer per token, when asked for and available.
+    """
+
+    tags: list[str]
+    marginals: np.ndarray
+    logprob: float
+    hidden: np.ndarray | None = None
+
+
+class Tagger(ABC):
+    """Base class of every backend.
+
+    Class attributes declare capabilities:
+
+    mc_modes : tuple of str
+        MC-dropout variants :meth:`sample` accepts (``()`` when it cannot sample).
+    partial_training : bool
+        Whether :meth:`fit` learns from sentences whose tags contain ``None``.
+    hidden_states : bool
+        Whether :meth:`predict` can return ``hidden``.
+    """
+
+    mc_modes: ClassVar[tuple[str, ...]] = ()
+    partial_training: ClassVar[bool] = False
+    hidden_states: ClassVar[bool] = False
+
+    # ---------------------------------------------------------------- parameters
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        names = []
+        for p in sig.parameters.values():
+            if p.name == "self":
+                continue
+            if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+                raise TypeError(f"{cls.__name__}.__init__ must list its parameters explicitly (no *args/**kwargs)")
+            names.append(p.name)
+        return names
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters, read back from attributes of the same name."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> "Tagger":
+        valid = set(self._param_names())
+        for k, v in params.items():
+            if k not in valid:
+                raise MultitagError(f"{type(self).__name__} has no parameter {k!r}; it has {', '.join(sorted(valid))}")
+            setattr(self, k, v)
+        return self
+
+    def clone(self, **overrides: Any) -> "Tagger":
+        """A new, unfitted tagger with the same parameters (and ``overrides``)."""
+        params = self.get_params()
+        params.update(overrides)
+        return type(self)(**params)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items() if k != "labels")
+        return f"{type(self).__name__}({params})"
+
+    # ---------------------------------------------------------------- the contract
+    @abstractmethod
+    def fit(self, train: Corpus, dev: Corpus | None = None) -> "Tagger":
+        """Train from scratch on ``train``; ``dev`` is used for early stopping where the model uses it."""
+
+    @abstractmethod
+    def predict(self, sentences: Sequence[Sentence], *, hidden: bool = False) -> list[Prediction]:
+        """One :class:`Prediction` per sentence, in order."""
+
+    def sample(self, sentences: Sequence[Sentence], *, n_samples: int, mode: str) -> list[np.ndarray]:
+        """MC-dropout samples: one array of shape ``(n_samples, n_tokens, L)`` per sentence.
+
+        Each ``[k]`` slice holds the per-token label distributions of one stochastic pass.
+        """
+        raise MultitagError(f"{type(self).__name__} cannot sample MC-dropout predictions (mc_modes is empty)")
+
+    @abstractmethod
+    def save(self, path: str) -> None:
+        """Write the fitted model to ``path`` (a folder or file the backend chooses)."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, path: str) -> "Tagger":
+        """Read a model written by :meth:`save`."""
+
+    # ---------------------------------------------------------------- helpers for subclasses
+    def _check_mode(self, mode: str) -> None:
+        if mode not in self.mc_modes:
+            have = ", ".join(self.mc_modes) or "none"
+            raise MultitagError(f"{type(self).__name__} has no MC-dropout mode {mode!r} (it has: {have})")
+
+    def _check_trainable(self, train: Corpus) -> None:
+        """Refuse partially annotated sentences when the backend cannot learn from them."""
+        if len(train) == 0:
+            raise MultitagError(f"{type(self).__name__}.fit: the training corpus is empty")
+        if not self.partial_training:
+            for s in train:
+                if not s.is_fully_annotated:
+                    raise MultitagError(
+                        f"{type(self).__name__} cannot train on partially annotated sentences "
+                        f"(sentence {s.id or '?'} has tokens without tags); use training mode 'drop'"
+                    )
+        unknown = {t for s in train for t in s.tags if t is not None} - set(self.labels)  # type: ignore[attr-defined]
+        if unknown:
+            raise MultitagError(f"training data has tags missing from the label set: {', '.join(sorted(unknown))}")
+
+
+def label_index(labels: Sequence[str]) -> dict[str, int]:
+    return {label: i for i, label in enumerate(labels)}

@@ -1,0 +1,115 @@
+"""Sentence and Corpus: the data every part of multitag passes around."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Iterator, Sequence, overload
+
+from multitag.errors import MultitagError
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence.
+
+    Parameters
+    ----------
+    tokens : tuple of str, length n
+    tags : tuple of (str or None), length n
+        ``None`` marks a token that is not annotated (unlabeled pool text, or partial annotation).
+    pos : tuple of str, length n, or None
+        Part-of-speech tags when the source has them.
+    id : str or None
+        A stable identifier (``"train:17"`` for the 18th training sentence by default).
+    """
+
+    tokens: tuple[str, ...]
+    tags: tuple[str | None, ...] = None  # type: ignore[assignment]
+    pos: tuple[str, ...] | None = None
+    id: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tokens", tuple(self.tokens))
+        if self.tags is None:
+            object.__setattr__(self, "tags", (None,) * len(self.tokens))
+        else:
+            object.__setattr__(self, "tags", tuple(self.tags))
+        if self.pos is not None:
+            object.__setattr__(self, "pos", tuple(self.pos))
+        n = len(self.tokens)
+        if len(self.tags) != n:
+            raise MultitagError(f"sentence {self.id or ''}: {n} tokens but {len(self.tags)} tags".replace("  ", " "))
+        if self.pos is not None and len(self.pos) != n:
+            raise MultitagError(f"sentence {self.id or ''}: {n} tokens but {len(self.pos)} POS tags")
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def is_fully_annotated(self) -> bool:
+        return all(t is not None for t in self.tags)
+
+    @property
+    def is_unannotated(self) -> bool:
+        return all(t is None for t in self.tags)
+
+    def with_tags(self, tags: Sequence[str | None]) -> "Sentence":
+        """A copy with other tags (same tokens, POS and id)."""
+        return replace(self, tags=tuple(tags))
+
+    def unlabeled(self) -> "Sentence":
+        """A copy with every tag hidden."""
+        return replace(self, tags=(None,) * len(self.tokens))
+
+
+class Corpus(Sequence[Sentence]):
+    """An ordered, immutable collection of sentences."""
+
+    def __init__(self, sentences: Iterable[Sentence] = (), *, name: str | None = None):
+        self._sentences: tuple[Sentence, ...] = tuple(sentences)
+        self.name = name
+
+    @overload
+    def __getitem__(self, i: int) -> Sentence: ...
+    @overload
+    def __getitem__(self, i: slice) -> "Corpus": ...
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Corpus(self._sentences[i], name=self.name)
+        return self._sentences[i]
+
+    def __len__(self) -> int:
+        return len(self._sentences)
+
+    def __iter__(self) -> Iterator[Sentence]:
+        return iter(self._sentences)
+
+    def __repr__(self) -> str:
+        return f"Corpus(name={self.name!r}, sentences={len(self)}, tokens={self.n_tokens})"
+
+    @property
+    def n_tokens(self) -> int:
+        return sum(len(s) for s in self._sentences)
+
+    def subset(self, indices: Iterable[int]) -> "Corpus":
+        return Corpus((self._sentences[i] for i in indices), name=self.name)
+
+    def labels(self) -> list[str]:
+        """Sorted set of the tags that occur (``None`` excluded), ``O`` first."""
+        return sort_labels({t for s in self._sentences for t in s.tags if t is not None})
+
+    @property
+    def has_pos(self) -> bool:
+        return bool(self._sentences) and all(s.pos is not None for s in self._sentences)
+
+
+def sort_labels(labels: Iterable[str]) -> list[str]:
+    """Order labels ``O`` first, then by entity type, then by prefix (B, I, E, S)."""
+
+    def key(label: str):
+        if label == "O":
+            return (0, "", "")
+        prefix, _, typ = label.partition("-")
+        return (1, typ, prefix)
+
+    return sorted(set(labels), key=key)

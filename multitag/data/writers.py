@@ -1,0 +1,32 @@
+"""Writers for CoNLL column files and JSONL (atomic: a file is complete or absent)."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterable
+
+from multitag.data.readers import UNANNOTATED
+from multitag.data.sentence import Sentence
+from multitag.fileio import atomic_write
+
+
+def write_conll(sentences: Iterable[Sentence], path: str | os.PathLike) -> None:
+    """``TOKEN TAG`` per line (``TOKEN POS _ TAG`` when POS is known), a blank line after each sentence."""
+    with atomic_write(path) as fh:
+        for s in sentences:
+            for i, tok in enumerate(s.tokens):
+                tag = s.tags[i] if s.tags[i] is not None else UNANNOTATED
+                if s.pos is not None:
+                    fh.write(f"{tok} {s.pos[i]} _ {tag}\n")
+                else:
+                    fh.write(f"{tok} {tag}\n")
+            fh.write("\n")
+
+
+def write_jsonl(sentences: Iterable[Sentence], path: str | os.PathLike) -> None:
+    with atomic_write(path) as fh:
+        for s in sentences:
+            obj: dict = {"id": s.id, "tokens": list(s.tokens), "tags": list(s.tags)}
+            if s.pos is not None:
+                obj["pos"] = list(s.pos)
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")

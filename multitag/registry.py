@@ -1,0 +1,134 @@
+"""Backend lookup through the entry-point group ``multitag.backends``.
+
+An entry point names either a :class:`~multitag.backend.Tagger` subclass or a :class:`Preset` (a
+backend class with default parameters, e.g. ``bert`` = ``transformer`` with
+``model="bert-base-cased"``). Nothing is imported until a backend is asked for, so listing names and
+``multitag --help`` import no backend library.
+
+Tests (and notebooks) can register a backend without packaging it::
+
+    with registry.registered("dummy", DummyTagger):
+        ...
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any, Callable, Iterator
+
+from multitag.errors import MultitagError
+
+GROUP = "multitag.backends"
+COMMANDS_GROUP = "multitag.commands"
+
+_extra: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named configuration of a backend class: ``make(labels=..., seed=...)`` builds it.
+
+    ``defaults`` may hold callables, called with no argument when the preset is built (so a model
+    path can be looked up lazily, e.g. from an environment variable).
+    """
+
+    backend: Any  # a Tagger subclass, or a zero-argument callable returning one (lazy import)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def cls(self):
+        from multitag.backend import Tagger
+
+        b = self.backend
+        if isinstance(b, type) and issubclass(b, Tagger):
+            return b
+        return b()
+
+    def resolved_defaults(self) -> dict[str, Any]:
+        return {k: (v() if callable(v) else v) for k, v in self.defaults.items()}
+
+
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    found: dict[str, metadata.EntryPoint] = {}
+    for ep in metadata.entry_points(group=GROUP):
+        if ep.name in found and found[ep.name].value != ep.value:
+            raise MultitagError(
+                f"backend name {ep.name!r} is registered twice ({found[ep.name].value} and {ep.value}); "
+                "uninstall one of the packages"
+            )
+        found[ep.name] = ep
+    return found
+
+
+def available() -> list[str]:
+    """Names of the installed backends and presets, sorted (imports nothing)."""
+    names = set(_entry_points())
+    dup = names & set(_extra)
+    if dup:
+        raise MultitagError(f"backend name {sorted(dup)[0]!r} is registered twice")
+    return sorted(names | set(_extra))
+
+
+def resolve(name: str) -> Preset:
+    """The backend registered as ``name``, as a :class:`Preset` (plain classes get no defaults)."""
+    from multitag.backend import Tagger
+
+    if name in _extra:
+        obj = _extra[name]
+    else:
+        eps = _entry_points()
+        if name not in eps:
+            have = ", ".join(available()) or "none (install a backend, e.g. pip install ./backends/crf)"
+            raise MultitagError(f"unknown backend {name!r}; installed: {have}")
+        try:
+            obj = eps[name].load()
+        except ImportError as e:
+            raise MultitagError(f"backend {name!r} is installed but cannot be imported: {e}") from None
+    if isinstance(obj, Preset):
+        return obj
+    if isinstance(obj, type) and issubclass(obj, Tagger):
+        return Preset(obj)
+    raise MultitagError(f"backend {name!r} points to {obj!r}, which is neither a Tagger subclass nor a Preset")
+
+
+def backend_class(name: str):
+    return resolve(name).cls
+
+
+def create(name: str, *, labels, seed: int = 0, **params: Any):
+    """Build the backend ``name`` with its preset defaults, overridden by ``params``."""
+    preset = resolve(name)
+    cls = preset.cls
+    merged = {**preset.resolved_defaults(), **params}
+    valid = set(cls._param_names())
+    unknown = sorted(set(merged) - valid)
+    if unknown:
+        raise MultitagError(
+            f"backend {name!r} has no parameter {', '.join(map(repr, unknown))}; its parameters: "
+            f"{', '.join(sorted(valid - {'labels', 'seed'}))}"
+        )
+    return cls(labels=list(labels), seed=seed, **merged)
+
+
+def factory(name: str, **params: Any) -> Callable[..., Any]:
+    """``factory(labels=..., seed=...)`` for :func:`multitag.testing.check_backend` and the engine."""
+    return lambda *, labels, seed=0: create(name, labels=labels, seed=seed, **params)
+
+
+@contextlib.contextmanager
+def registered(name: str, backend: Any) -> Iterator[None]:
+    """Test hook: make ``backend`` (a Tagger subclass or Preset) available as ``name`` in the block."""
+    if name in _extra or name in _entry_points():
+        raise MultitagError(f"backend name {name!r} is registered twice")
+    _extra[name] = backend
+    try:
+        yield
+    finally:
+        _extra.pop(name, None)
+
+
+def commands() -> list[metadata.EntryPoint]:
+    """CLI commands contributed by plugins (group ``multitag.commands``), not yet imported."""
+    return sorted(metadata.entry_points(group=COMMANDS_GROUP), key=lambda ep: ep.name)
