@@ -101,6 +101,13 @@ class Tagger(ABC):
         return f"{type(self).__name__}({params})"
 
     # ---------------------------------------------------------------- the contract
+    def observe_unlabeled(self, sentences: Sequence[Sentence]) -> "Tagger":
+        """Optional: text the backend may learn from without labels (the AL pool), given before
+        :meth:`fit`. Backends that build features or embeddings from raw text (word clusters,
+        FastText vectors) use it; the default ignores it. Tags in ``sentences`` must not be read.
+        """
+        return self
+
     @abstractmethod
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "Tagger":
         """Train from scratch on ``train``; ``dev`` is used for early stopping where the model uses it."""
