@@ -25,6 +25,9 @@ class QueryContext:
     ----------
     lengths : ndarray (N,) int
         Number of tokens still to annotate in each candidate (the budget cost of picking it).
+    sizes : ndarray (N,) int or None
+        Number of tokens of each candidate (``lengths`` when None); token scores are laid out over
+        all ``sizes[i]`` tokens of each sentence.
     predictions : list of N Prediction, or None
         Given when the strategy needs ``marginals`` or ``hidden`` (``hidden`` filled when needed).
     samples : list of N arrays (n_samples, n_tokens, L), or None
@@ -37,9 +40,14 @@ class QueryContext:
 
     lengths: np.ndarray
     rng: np.random.Generator
+    sizes: np.ndarray | None = None
     predictions: Sequence[Prediction] | None = None
     samples: Sequence[np.ndarray] | None = None
     labeled_hidden: Sequence[np.ndarray] | None = None
+
+    @property
+    def token_counts(self) -> np.ndarray:
+        return self.lengths if self.sizes is None else self.sizes
 
     @property
     def n(self) -> int:

@@ -1,0 +1,116 @@
+"""The unlabeled pool, its per-token reveal mask, and the units of a query.
+
+The pool holds sentence *text*; tags enter only through :meth:`Pool.reveal` with annotations that an
+oracle (gold labels in a simulation, people in a real loop) returned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from multitag.data.sentence import Corpus, Sentence
+from multitag.errors import MultitagError
+
+
+@dataclass(frozen=True)
+class Query:
+    """A request to annotate ``tokens`` (positions) of pool sentence ``sentence``."""
+
+    sentence: int
+    tokens: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Tags for ``tokens`` of pool sentence ``sentence`` (an oracle may cover more tokens than asked,
+    e.g. a whole entity)."""
+
+    sentence: int
+    tokens: tuple[int, ...]
+    tags: tuple[str, ...]
+
+
+@dataclass
+class RevealStats:
+    tokens: int = 0
+    sentences: int = 0     # sentences touched for the first time
+    entities: int = 0      # entity spans revealed whole (counted by the oracle's annotations)
+
+
+class Pool:
+    """Sentences to annotate with a per-token reveal mask.
+
+    Attributes
+    ----------
+    sentences : list of Sentence, tags hidden
+    revealed_at : list of int arrays (n_i,): iteration at which each token was revealed, -1 if not yet
+    """
+
+    def __init__(self, sentences: Sequence[Sentence]):
+        self.sentences: list[Sentence] = [s.unlabeled() for s in sentences]
+        self._tags: list[list[str | None]] = [[None] * len(s) for s in self.sentences]
+        self.revealed_at: list[np.ndarray] = [np.full(len(s), -1, dtype=np.int32) for s in self.sentences]
+        self.lengths = np.array([len(s) for s in self.sentences], dtype=np.int64)
+        self._n_revealed = np.zeros(len(self.sentences), dtype=np.int64)
+        self.index = {s.id: i for i, s in enumerate(self.sentences) if s.id is not None}
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.lengths.sum())
+
+    @property
+    def n_revealed_tokens(self) -> int:
+        return int(self._n_revealed.sum())
+
+    @property
+    def n_touched_sentences(self) -> int:
+        return int((self._n_revealed > 0).sum())
+
+    def revealed_counts(self) -> np.ndarray:
+        """(N,) number of revealed tokens per sentence."""
+        return self._n_revealed.copy()
+
+    def untouched(self) -> np.ndarray:
+        """Indices of sentences with no revealed token."""
+        return np.flatnonzero(self._n_revealed == 0)
+
+    def incomplete(self) -> np.ndarray:
+        """Indices of sentences with at least one unrevealed token."""
+        return np.flatnonzero(self._n_revealed < self.lengths)
+
+    def touched(self) -> np.ndarray:
+        return np.flatnonzero(self._n_revealed > 0)
+
+    def tags(self, i: int) -> tuple[str | None, ...]:
+        return tuple(self._tags[i])
+
+    def reveal(self, annotations: Iterable[Annotation], iteration: int) -> RevealStats:
+        """Record annotations; tokens revealed before keep their first iteration."""
+        stats = RevealStats()
+        for a in annotations:
+            if not 0 <= a.sentence < len(self.sentences):
+                raise MultitagError(f"annotation for sentence {a.sentence}, but the pool has {len(self.sentences)}")
+            if len(a.tokens) != len(a.tags):
+                raise MultitagError(f"annotation of sentence {a.sentence}: {len(a.tokens)} tokens but {len(a.tags)} tags")
+            if self._n_revealed[a.sentence] == 0 and a.tokens:
+                stats.sentences += 1
+            mask = self.revealed_at[a.sentence]
+            for t, tag in zip(a.tokens, a.tags):
+                if not 0 <= t < len(mask):
+                    raise MultitagError(f"annotation of sentence {a.sentence}: token {t} out of range")
+                if mask[t] < 0:
+                    mask[t] = iteration
+                    self._tags[a.sentence][t] = tag
+                    self._n_revealed[a.sentence] += 1
+                    stats.tokens += 1
+        return stats
+
+    def labeled(self, indices: Iterable[int] | None = None) -> Corpus:
+        """Touched sentences (or ``indices``) with their revealed tags, ``None`` where not revealed."""
+        idx = self.touched() if indices is None else indices
+        return Corpus((self.sentences[i].with_tags(self._tags[i]) for i in idx), name="labeled")

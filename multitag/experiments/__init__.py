@@ -1,0 +1,1 @@
+"""Experiments: configuration, budgets, the grid of runs, results on disk."""

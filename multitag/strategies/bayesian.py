@@ -1,0 +1,56 @@
+"""Bayesian strategies on MC-dropout samples (Shelmanov et al. 2021, section 4).
+
+For token ``i`` with ``M`` stochastic passes giving distributions ``p_i^m`` (shape (M, L)):
+
+* ``vr`` (variation ratio): ``1 - count(mode of argmax_c p_i^m) / M``;
+* ``bald``: ``H(mean_m p_i^m) - mean_m H(p_i^m)`` (mutual information; 0 when all passes agree).
+
+A sentence's score is the mean over its tokens.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from multitag.strategies.aggregation import aggregate, flatten
+from multitag.strategies.base import QueryContext, ScoringStrategy
+
+
+def _flat_samples(ctx: QueryContext) -> tuple[np.ndarray, np.ndarray]:
+    """Samples of all candidates as one (T, M, L) array plus offsets (N+1,)."""
+    return flatten([np.swapaxes(np.asarray(s), 0, 1) for s in ctx.samples])
+
+
+def variation_ratio_tokens(samples: np.ndarray) -> np.ndarray:
+    """(T, M, L) -> (T,)"""
+    T, M, L = samples.shape
+    votes = samples.argmax(axis=2)  # (T, M)
+    counts = np.zeros((T, L), dtype=np.int64)
+    np.add.at(counts, (np.repeat(np.arange(T), M), votes.ravel()), 1)
+    return 1.0 - counts.max(axis=1) / M
+
+
+def bald_tokens(samples: np.ndarray) -> np.ndarray:
+    """(T, M, L) -> (T,)"""
+    p = samples.astype(np.float64)
+    mean = p.mean(axis=1)
+    h_mean = -(mean * np.log(np.clip(mean, 1e-12, 1.0))).sum(axis=1)
+    mean_h = -(p * np.log(np.clip(p, 1e-12, 1.0))).sum(axis=2).mean(axis=1)
+    return np.maximum(h_mean - mean_h, 0.0)
+
+
+class VariationRatio(ScoringStrategy):
+    name = "vr"
+    needs = frozenset({"samples"})
+
+    def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
+        flat, offsets = _flat_samples(ctx)
+        return aggregate(variation_ratio_tokens(flat) if flat.ndim == 3 else np.zeros(0), offsets, "mean")
+
+
+class BALD(ScoringStrategy):
+    name = "bald"
+    needs = frozenset({"samples"})
+
+    def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
+        flat, offsets = _flat_samples(ctx)
+        return aggregate(bald_tokens(flat) if flat.ndim == 3 else np.zeros(0), offsets, "mean")
