@@ -45,9 +45,9 @@ def parse_schedule(text: str, pool_tokens: int) -> list[int]:
     for part in str(text).replace(" ", "").split(","):
         if not part:
             continue
-        amount, _, times = part.partition("x")
+        amount, sep, times = part.partition("x")
         m = _AMOUNT.match(amount)
-        if not m or (times and not times.isdigit()) or (times and int(times) == 0):
+        if not m or (sep and not times.isdigit()) or (times and int(times) == 0):
             raise MultitagError(
                 f"--schedule part {part!r}: expected AMOUNTxITERATIONS with AMOUNT like 2% or 20000w "
                 "(e.g. 2%x24, 1%x14,2.5%x4, 20000wx10)")

@@ -84,6 +84,24 @@ def min_squared_distances(x: np.ndarray, x_sq: np.ndarray, centers: np.ndarray) 
     return out
 
 
+def centered(x: np.ndarray, overwrite: bool = False, mean: np.ndarray | None = None) -> np.ndarray:
+    """``x`` (N, D) minus its column mean (or ``mean``), as C-contiguous float32.
+
+    Distances do not change under translation, but the float32 expansion
+    ``|x|^2 - 2 x.c + |c|^2`` loses precision in proportion to ``|x|^2``; centering first keeps the
+    error small for data far from the origin (e.g. mean hidden states that share a large common
+    component). With ``overwrite`` (and ``x`` already float32, C-contiguous) it works in place,
+    otherwise on a copy.
+    """
+    out = np.ascontiguousarray(x, dtype=np.float32)
+    if not overwrite and out is x:
+        out = out.copy()
+    if mean is None:
+        mean = out.mean(axis=0, dtype=np.float64) if len(out) else np.zeros(out.shape[1])
+    out -= mean.astype(np.float32)
+    return out
+
+
 def _argmax_random_ties(scores: np.ndarray, rng: np.random.Generator) -> int:
     """Index of the largest score; exact ties broken by ``rng`` (no draw when there is none)."""
     best = np.flatnonzero(scores == scores.max())
@@ -112,7 +130,7 @@ def _checked_lengths(ctx: QueryContext) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- selection algorithms
 def k_center_greedy(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.random.Generator,
-                    labeled: np.ndarray | None = None) -> list[int]:
+                    labeled: np.ndarray | None = None, *, overwrite: bool = False) -> list[int]:
     """Greedy furthest-first traversal until the picks cost ``budget`` tokens.
 
     Parameters
@@ -126,6 +144,8 @@ def k_center_greedy(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.ran
         Breaks exact ties; picks the first point when there is no labeled set.
     labeled : ndarray (M, D) float32, optional
         Representations of the labeled set (the initial centers).
+    overwrite : bool
+        Allow ``x`` to be modified in place (saves one copy of it).
 
     Returns
     -------
@@ -136,11 +156,13 @@ def k_center_greedy(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.ran
     picked: list[int] = []
     if n == 0 or budget <= 0:
         return picked
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    centers = np.zeros((0, x.shape[1]), np.float32) if labeled is None else np.asarray(labeled, np.float32)
+    if centers.ndim != 2 or centers.shape[1] != x.shape[1]:
+        raise MultitagError(f"labeled representations have shape {centers.shape}, candidates {x.shape}")
+    mean = np.asarray(x, dtype=np.float32).mean(axis=0, dtype=np.float64)
+    x = centered(x, overwrite, mean)
+    centers = centered(centers, False, mean)
     x_sq = squared_norms(x)
-    centers = np.zeros((0, x.shape[1]), np.float32) if labeled is None else np.ascontiguousarray(labeled, np.float32)
-    if centers.shape[1] != x.shape[1]:
-        raise MultitagError(f"labeled representations have width {centers.shape[1]}, candidates {x.shape[1]}")
     dist = min_squared_distances(x, x_sq, centers)        # inf when there is no labeled set
     alive = np.ones(n, dtype=bool)
     spent = 0
@@ -157,7 +179,8 @@ def k_center_greedy(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.ran
 
 
 def kmeanspp_seeding(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.random.Generator,
-                     weights: np.ndarray | None = None, first: str = "max_norm") -> list[int]:
+                     weights: np.ndarray | None = None, first: str = "max_norm", *,
+                     overwrite: bool = False) -> list[int]:
     """(Weighted) k-means++ seeding until the picks cost ``budget`` tokens.
 
     Each pick after the first is drawn with probability proportional to ``weights * d^2`` over the
@@ -178,6 +201,8 @@ def kmeanspp_seeding(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.ra
     first : {"max_norm", "sample"}
         First pick: the largest ``weights * ||x||^2`` (exact ties broken by ``rng``), or a draw
         proportional to it.
+    overwrite : bool
+        Allow ``x`` to be modified in place (saves one copy of it).
 
     Returns
     -------
@@ -190,17 +215,17 @@ def kmeanspp_seeding(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.ra
     picked: list[int] = []
     if n == 0 or budget <= 0:
         return picked
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    x_sq = squared_norms(x)
     w = np.ones(n, dtype=np.float64) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0):
         raise MultitagError(f"weights must be {n} finite non-negative numbers")
     alive = np.ones(n, dtype=bool)
-    dist = x_sq.astype(np.float64)                         # distance to the origin before any pick
+    dist = squared_norms(np.asarray(x, dtype=np.float32)).astype(np.float64)   # to the origin, before any pick
+    x = centered(x, overwrite)                             # distances between points from here on
+    x_sq = squared_norms(x)
     spent = 0
     while spent < budget and len(picked) < n:
         q = w * dist
-        pass
+        q[~alive] = 0.0
         if not picked and first == "max_norm":
             i = _argmax_random_ties(q, rng)
         else:
@@ -241,7 +266,7 @@ class CoreSet(Strategy):
             if labeled.shape[1] != x.shape[1]:
                 raise MultitagError(f"labeled hidden states have width {labeled.shape[1]} but the candidates' "
                                     f"have {x.shape[1]}; both must come from the same model")
-        return k_center_greedy(x, lengths, budget, ctx.rng, labeled)
+        return k_center_greedy(x, lengths, budget, ctx.rng, labeled, overwrite=True)
 
 
 class BADGE(Strategy):
@@ -266,7 +291,7 @@ class BADGE(Strategy):
             return []
         require_hidden(ctx.predictions, self.name)
         g = gradient_embeddings(ctx.predictions)
-        return kmeanspp_seeding(g, lengths, budget, ctx.rng, self.weights(lengths), self.first)
+        return kmeanspp_seeding(g, lengths, budget, ctx.rng, self.weights(lengths), self.first, overwrite=True)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()" if self.first == "max_norm" else f"{type(self).__name__}(first={self.first!r})"
