@@ -208,7 +208,8 @@ def _backend_params(items: tuple[str, ...], names: list[str]) -> dict:
 
 def _al_options(f):
     opts = [
-        click.option("--data", required=True, type=click.Path(), help="Data folder (train = pool, dev, test)."),
+        click.option("--config", "config", default=None, type=click.Path(), help="YAML protocol (see configs/); command-line options override it."),
+        click.option("--data", default=None, type=click.Path(), help="Data folder (train = pool, dev, test)."),
         click.option("--strategies", default="random,mnlp", show_default=True,
                      help="Comma-separated: random, lc, mnlp, tlc, bt, entropy (token ones take -max/-mean/-sum), vr, bald, coreset, badge, wbadge."),
         click.option("--seeds", default=1, show_default=True, type=int, help="Number of seeds (0..N-1)."),
@@ -237,26 +238,78 @@ def _al_options(f):
     return f
 
 
+_OPTION_TO_FIELD = {
+    "data": "data", "strategies": "strategies", "seeds": "seeds", "schedule": "schedule", "initial_size": "initial_size",
+    "valid": "valid", "eval_split": "eval", "mc_samples": "mc_samples", "mc_mode": "mc_mode",
+    "pool_subsample": "pool_subsample", "train_limit": "train_limit", "full_reference": "full_reference",
+    "levels": "levels", "training_modes": "training_modes", "initials": "initials",
+}
+_LIST_FIELDS = {"strategies", "levels", "training_modes", "initials", "backends", "successors"}
+
+
+def _load_yaml_config(path: str) -> dict:
+    import yaml
+
+    try:
+        with open(path) as fh:
+            d = yaml.safe_load(fh) or {}
+    except OSError as e:
+        raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
+    except yaml.YAMLError as e:
+        line = getattr(getattr(e, "problem_mark", None), "line", None)
+        raise MultitagError(f"{path}{'' if line is None else f':{line + 1}'}: invalid YAML") from None
+    if not isinstance(d, dict):
+        raise MultitagError(f"{path}: expected a mapping of settings")
+    d = {k.replace("-", "_"): v for k, v in d.items()}
+    if isinstance(d.get("seeds"), int):
+        d["seeds"] = list(range(d["seeds"]))
+    for k in _LIST_FIELDS & set(d):
+        if isinstance(d[k], str):
+            d[k] = _split_list(d[k])
+    return d
+
+
 def _run(command: str, backends: list[str], successors: list[str], kw: dict) -> None:
+    from click.core import ParameterSource
+
     from multitag.experiments.config import ExperimentConfig
     from multitag.experiments.runner import run_experiment
 
-    params = _backend_params(kw["params"], list(dict.fromkeys(backends + successors)))
+    ctx = click.get_current_context()
+    given = lambda name: ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+    settings = _load_yaml_config(kw["config"]) if kw["config"] else {}
+    for option, fieldname in _OPTION_TO_FIELD.items():
+        if given(option) or fieldname not in settings:
+            value = kw[option]
+            if fieldname in _LIST_FIELDS:
+                value = _split_list(value)
+            elif fieldname == "seeds":
+                if value < 1:
+                    raise MultitagError("--seeds must be at least 1")
+                value = list(range(value))
+            settings[fieldname] = value
+    if backends:
+        settings["backends"] = backends
+    if successors:
+        settings["successors"] = successors
+    if not settings.get("data"):
+        raise MultitagError("no data: pass --data DIR (or data: in the --config file)")
+    if not settings.get("backends"):
+        raise MultitagError("no backend: pass --backends (or backends: in the --config file)")
+    names = list(dict.fromkeys(list(settings["backends"]) + list(settings.get("successors", []))))
+    params = {k: dict(v) for k, v in (settings.get("params") or {}).items()}
+    for name, p in _backend_params(kw["params"], names).items():
+        params.setdefault(name, {}).update(p)
     if kw["initial_lm"]:
         params["initial-lm"] = {"model": kw["initial_lm"]}
-    cost = {k: float(v) for k, v in parse_params(kw["cost"]).items()}
-    if kw["seeds"] < 1:
-        raise MultitagError("--seeds must be at least 1")
-    config = ExperimentConfig(
-        data=kw["data"], backends=backends, successors=successors, strategies=_split_list(kw["strategies"]),
-        seeds=list(range(kw["seeds"])), initial_size=kw["initial_size"], schedule=kw["schedule"], valid=kw["valid"],
-        eval=kw["eval_split"], mc_samples=kw["mc_samples"], mc_mode=kw["mc_mode"], pool_subsample=kw["pool_subsample"],
-        train_limit=kw["train_limit"], full_reference=kw["full_reference"], params=params,
-        levels=_split_list(kw["levels"]), training_modes=_split_list(kw["training_modes"]), initials=_split_list(kw["initials"]),
-        cost_model=cost)
-    out = kw["out"] or os.path.join("runs", f"{command}-{os.path.basename(os.path.normpath(kw['data']))}")
+    settings["params"] = params
+    cost = dict(settings.get("cost_model") or {})
+    cost.update({k: float(v) for k, v in parse_params(kw["cost"]).items()})
+    settings["cost_model"] = cost
+    config = ExperimentConfig.from_dict(settings)
+    out = kw["out"] or os.path.join("runs", f"{command}-{os.path.basename(os.path.normpath(config.data))}")
     t0 = time.perf_counter()
-    result = run_experiment(config, out, progress=not kw["no_progress"], report=False)
+    run_experiment(config, out, progress=not kw["no_progress"], report=False)
     from multitag.report import write_report
 
     paths = write_report(out, x=kw["x_axis"])
@@ -265,7 +318,7 @@ def _run(command: str, backends: list[str], successors: list[str], kw: dict) -> 
 
 
 @main.command("compare")
-@click.option("--backends", required=True, help="Comma-separated backends (each is its own acquisition model).")
+@click.option("--backends", default=None, help="Comma-separated backends (each is its own acquisition model).")
 @_al_options
 def compare_cmd(backends: str, **kw) -> None:
     """Simulate active learning for every backend x strategy x seed (x level x training mode x initial
@@ -274,13 +327,15 @@ def compare_cmd(backends: str, **kw) -> None:
 
 
 @main.command("mismatch")
-@click.option("--acquisition", required=True, help="The backend that selects.")
-@click.option("--successor", "successors", required=True, multiple=True, help="Backend(s) trained on the selected data and evaluated (repeatable or comma-separated).")
+@click.option("--acquisition", default=None, help="The backend that selects.")
+@click.option("--successor", "successors", multiple=True, help="Backend(s) trained on the selected data and evaluated (repeatable or comma-separated).")
 @_al_options
 def mismatch_cmd(acquisition: str, successors: tuple[str, ...], **kw) -> None:
     """Acquisition/successor mismatch: ACQUISITION selects, each SUCCESSOR is trained on the same labeled set."""
     succ = [s for item in successors for s in _split_list(item)]
-    _run("mismatch", [acquisition], succ, kw)
+    if not succ and not kw["config"]:
+        raise MultitagError("mismatch needs at least one --successor")
+    _run("mismatch", [acquisition] if acquisition else [], succ, kw)
 
 
 @main.command("report")
