@@ -15,6 +15,27 @@ import click
 from multitag.errors import MultitagError
 
 
+class _PluginCommand(click.Command):
+    """A plugin command (entry-point group ``multitag.commands``) imported only when it runs or its
+    own help is asked for, so that ``multitag --help`` imports no backend library."""
+
+    def __init__(self, name: str, entry_point):
+        super().__init__(name, help=f"(plugin command from {entry_point.value.split(':')[0]}; see `multitag {name} --help`)")
+        self.entry_point = entry_point
+
+    def _load(self) -> click.Command:
+        try:
+            return self.entry_point.load()
+        except ImportError as e:
+            raise MultitagError(f"command {self.name!r} is installed but cannot be imported: {e}") from None
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        return self._load().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx):
+        return ctx.command.invoke(ctx) if ctx.command is not self else self._load().invoke(ctx)
+
+
 class _Group(click.Group):
     """A click group that adds plugin commands (entry-point group ``multitag.commands``) lazily and
     turns MultitagError into a one-line message."""
@@ -32,10 +53,7 @@ class _Group(click.Group):
 
         for ep in commands():
             if ep.name == name:
-                try:
-                    return ep.load()
-                except ImportError as e:
-                    raise click.ClickException(f"command {name!r} is installed but cannot be imported: {e}")
+                return _PluginCommand(name, ep)
         return None
 
     def invoke(self, ctx):

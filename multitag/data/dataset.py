@@ -70,7 +70,8 @@ def _to_scheme(sentences: list[Sentence], source: str, target: str, path: str) -
             continue
         err = validation_error(s.tags, source)  # type: ignore[arg-type]
         if err is not None:
-            raise DataError(f"sentence {s.id}, token {err[0] + 1}: {err[1]}", path=path)
+            line = None if s.line is None else (s.line + err[0] if path.endswith((".txt", ".conll", ".tsv", ".bio", ".iob")) else s.line)
+            raise DataError(f"sentence {s.id}, token {err[0] + 1}: {err[1]}", path=path, line=line)
         out.append(s if source == target else s.with_tags(convert(s.tags, source, target)))  # type: ignore[arg-type]
     return out
 

@@ -65,12 +65,13 @@ def read_conll(path: str | os.PathLike, *, id_prefix: str | None = None) -> list
     tokens: list[str] = []
     tags: list[str | None] = []
     pos: list[str] = []
+    start = [0]
 
     def flush() -> None:
         if tokens:
             sentences.append(
                 Sentence(tokens, tags if n_cols and n_cols > 1 else None, pos if n_cols == 4 else None,
-                         id=f"{prefix}:{len(sentences)}")
+                         id=f"{prefix}:{len(sentences)}", line=start[0])
             )
             tokens.clear(), tags.clear(), pos.clear()
 
@@ -88,6 +89,8 @@ def read_conll(path: str | os.PathLike, *, id_prefix: str | None = None) -> list
             raise DataError(
                 f"{len(cols)} columns, but the file's first data line ({first_line}) has {n_cols}", path=path, line=lineno
             )
+        if not tokens:
+            start[0] = lineno
         tokens.append(cols[0])
         if n_cols > 1:
             tags.append(_tag(cols[-1], path, lineno))
@@ -121,7 +124,7 @@ def read_parallel(tokens_path: str | os.PathLike, tags_path: str | os.PathLike |
         if tag_lines is None:
             if not toks:
                 raise DataError("empty line (every line must hold one sentence)", path=tokens_path, line=i + 1)
-            sentences.append(Sentence(toks, None, id=f"{prefix}:{len(sentences)}"))
+            sentences.append(Sentence(toks, None, id=f"{prefix}:{len(sentences)}", line=i + 1))
             continue
         tags = tag_lines[i].split()
         if not toks and not tags:
@@ -131,7 +134,7 @@ def read_parallel(tokens_path: str | os.PathLike, tags_path: str | os.PathLike |
                 f"{len(tags)} tags for the {len(toks)} tokens of line {i + 1} of {os.path.basename(tokens_path)}",
                 path=tags_path, line=i + 1,
             )
-        sentences.append(Sentence(toks, [_tag(t, tags_path, i + 1) for t in tags], id=f"{prefix}:{len(sentences)}"))
+        sentences.append(Sentence(toks, [_tag(t, tags_path, i + 1) for t in tags], id=f"{prefix}:{len(sentences)}", line=i + 1))
     return sentences
 
 
@@ -168,7 +171,8 @@ def read_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None) -> list
         if pos is not None and (not isinstance(pos, list) or len(pos) != len(toks) or not all(isinstance(p, str) for p in pos)):
             raise DataError(f"\"pos\" must be a list of {len(toks)} strings", path=path, line=lineno)
         sid = obj.get("id")
-        sentences.append(Sentence(toks, tags, pos, id=str(sid) if sid is not None else f"{prefix}:{len(sentences)}"))
+        sentences.append(Sentence(toks, tags, pos, id=str(sid) if sid is not None else f"{prefix}:{len(sentences)}",
+                                  line=lineno))
     if not sentences:
         raise DataError("no sentences in the file", path=path)
     return sentences

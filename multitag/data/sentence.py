@@ -20,12 +20,15 @@ class Sentence:
         Part-of-speech tags when the source has them.
     id : str or None
         A stable identifier (``"train:17"`` for the 18th training sentence by default).
+    line : int or None
+        The 1-based line of the source file where the sentence starts (for error messages).
     """
 
     tokens: tuple[str, ...]
     tags: tuple[str | None, ...] = None  # type: ignore[assignment]
     pos: tuple[str, ...] | None = None
     id: str | None = field(default=None, compare=False)
+    line: int | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tuple(self.tokens))

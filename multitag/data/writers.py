@@ -7,13 +7,24 @@ from typing import Iterable
 
 from multitag.data.readers import UNANNOTATED
 from multitag.data.sentence import Sentence
+from multitag.errors import MultitagError
 from multitag.fileio import atomic_write
 
 
 def write_conll(sentences: Iterable[Sentence], path: str | os.PathLike) -> None:
     """``TOKEN TAG`` per line (``TOKEN POS _ TAG`` when POS is known), a blank line after each sentence."""
     with atomic_write(path) as fh:
+        with_pos = None
         for s in sentences:
+            if with_pos is None:
+                with_pos = s.pos is not None
+            elif with_pos != (s.pos is not None):
+                raise MultitagError(f"write_conll: sentence {s.id}: some sentences have POS tags and others not; "
+                                    "a CoNLL file needs the same columns on every line")
+            bad = next((t for t in s.tokens if not t or t == "-DOCSTART-" or any(c.isspace() for c in t)), None)
+            if bad is not None:
+                raise MultitagError(f"write_conll: sentence {s.id}: token {bad!r} cannot be written to a CoNLL file "
+                                    "(empty, whitespace or -DOCSTART-); use write_jsonl")
             for i, tok in enumerate(s.tokens):
                 tag = s.tags[i] if s.tags[i] is not None else UNANNOTATED
                 if s.pos is not None:

@@ -37,6 +37,8 @@ from multitag.strategies.base import QueryContext, Strategy
 from multitag.strategies.embeddings import gradient_embeddings, require_hidden, sentence_encodings
 
 BLOCK_ELEMENTS = 1 << 22  # float32 elements per temporary block (16 MiB)
+LAZY_SYNC = 64            # Core-set: apply pending picks to all rows after this many
+LAZY_TOP = 32             # Core-set: rows checked exactly before a full update
 
 
 # ---------------------------------------------------------------------------- distance helpers
@@ -165,17 +167,58 @@ def k_center_greedy(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.ran
     x_sq = squared_norms(x)
     dist = min_squared_distances(x, x_sq, centers)        # inf when there is no labeled set
     alive = np.ones(n, dtype=bool)
+    pending: list[int] = []                                # picks not yet applied to every row of dist
     spent = 0
     while spent < budget and len(picked) < n:
         if len(picked) == 0 and centers.shape[0] == 0:
             i = int(rng.integers(n))                       # no center yet: a random start
         else:
-            i = _argmax_random_ties(np.where(alive, dist, -1.0), rng)
+            i = _lazy_furthest(x, x_sq, dist, alive, pending, rng)
         picked.append(i)
         spent += int(lengths[i])
         alive[i] = False
-        np.minimum(dist, squared_distances_to(x, x_sq, x[i]), out=dist)
+        pending.append(i)
+        if len(pending) >= LAZY_SYNC:
+            _apply_pending(x, x_sq, dist, pending)
     return picked
+
+
+def _apply_pending(x: np.ndarray, x_sq: np.ndarray, dist: np.ndarray, pending: list[int]) -> None:
+    """Lower ``dist`` (N,) to the distances to the ``pending`` picks (one blocked GEMM), then clear them."""
+    if pending:
+        np.minimum(dist, min_squared_distances(x, x_sq, x[pending]), out=dist)
+        pending.clear()
+
+
+def _lazy_furthest(x: np.ndarray, x_sq: np.ndarray, dist: np.ndarray, alive: np.ndarray,
+                   pending: list[int], rng: np.random.Generator) -> int:
+    """The alive row furthest from all centers, exactly as an eager update would find it.
+
+    ``dist`` (N,) holds each row's squared distance to the centers applied so far, an upper bound
+    of its true value while picks are ``pending``. The :data:`LAZY_TOP` rows with the largest bounds
+    are brought up to date (a small T x P product); when the best of them beats the next bound, no
+    other row can beat it. Otherwise every row is brought up to date (one N x P GEMM) and the
+    maximum taken directly. Exact ties are broken by ``rng``.
+    """
+    scores = np.where(alive, dist, -1.0)
+    n_alive = int(alive.sum())
+    if pending and n_alive > 0:
+        t = min(LAZY_TOP, n_alive)
+        if t < n_alive:
+            part = np.argpartition(scores, len(scores) - t - 1)[len(scores) - t - 1:]
+            part = part[np.argsort(-scores[part], kind="stable")]
+            bound, cand = scores[part[t]], part[:t]
+        else:
+            bound, cand = -np.inf, np.flatnonzero(alive)
+        exact = np.minimum(dist[cand], min_squared_distances(x[cand], x_sq[cand], x[pending]))
+        dist[cand] = exact
+        best = exact.max()
+        if best > bound:
+            winners = np.sort(cand[exact == best])
+            return int(winners[0]) if len(winners) == 1 else int(winners[rng.integers(len(winners))])
+        _apply_pending(x, x_sq, dist, pending)
+        scores = np.where(alive, dist, -1.0)
+    return _argmax_random_ties(scores, rng)
 
 
 def kmeanspp_seeding(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.random.Generator,

@@ -1,0 +1,112 @@
+"""Span-level evaluation against figures computed by hand."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from multitag.errors import MultitagError
+from multitag.evaluation import evaluate
+
+# gold spans: PER(0,2) LOC(3,4) | ORG(0,1) PER(2,3)             -> 4 gold spans
+# predicted:  PER(0,2)          | ORG(0,2) PER(2,3)             -> 3 predicted spans
+# ORG has the wrong right boundary: strict evaluation counts it as a miss AND a false positive.
+GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O", "B-PER"]]
+PRED = [["B-PER", "I-PER", "O", "O"], ["B-ORG", "I-ORG", "B-PER"]]
+
+
+def test_hand_computed_micro_and_per_type():
+    r = evaluate(GOLD, PRED, scheme="IOB2")
+    # TP = 2 (both PER), predicted = 3, gold = 4
+    assert r["precision"] == pytest.approx(2 / 3)
+    assert r["recall"] == pytest.approx(2 / 4)
+    assert r["f1"] == pytest.approx(2 * (2 / 3) * (1 / 2) / (2 / 3 + 1 / 2))   # 4/7
+    assert r["support"] == 4
+    assert set(r["per_type"]) == {"PER", "LOC", "ORG"}
+    assert r["per_type"]["PER"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 2}
+    assert r["per_type"]["ORG"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    # LOC was never predicted: precision is 0 (zero_division=0), not NaN
+    assert r["per_type"]["LOC"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+
+
+def test_result_is_json_serialisable():
+    r = evaluate(GOLD, PRED)
+    again = json.loads(json.dumps(r, allow_nan=False))
+    assert again == r
+    assert all(type(r[k]) is float for k in ("precision", "recall", "f1"))
+    assert type(r["support"]) is int
+    for v in r["per_type"].values():
+        assert {type(x) for x in v.values()} <= {float, int}
+
+
+def test_perfect_and_empty_predictions():
+    assert evaluate(GOLD, GOLD)["f1"] == 1.0
+    none = evaluate(GOLD, [["O"] * len(g) for g in GOLD])
+    assert (none["precision"], none["recall"], none["f1"]) == (0.0, 0.0, 0.0)
+    assert none["support"] == 4
+
+
+def test_wrong_type_and_wrong_left_boundary_are_misses():
+    gold = [["O", "B-PER", "I-PER", "I-PER"]]
+    # left boundary one token late, and the same span with the wrong type
+    r1 = evaluate(gold, [["O", "O", "B-PER", "I-PER"]])
+    r2 = evaluate(gold, [["O", "B-LOC", "I-LOC", "I-LOC"]])
+    assert r1["f1"] == 0.0 and r2["f1"] == 0.0
+    assert r2["per_type"]["LOC"]["precision"] == 0.0 and r2["per_type"]["LOC"]["support"] == 0
+
+
+def test_adjacent_entities_are_counted_separately():
+    gold = [["B-PER", "B-PER", "I-PER"]]           # PER(0,1) PER(1,3)
+    merged = [["B-PER", "I-PER", "I-PER"]]         # PER(0,3): one wrong span
+    r = evaluate(gold, merged)
+    assert r["precision"] == 0.0 and r["recall"] == 0.0 and r["support"] == 2
+
+
+def test_orphan_i_in_prediction_starts_a_span():
+    # documented in evaluation.py: predictions are read the way a decoder's output is (an I- that
+    # does not continue an entity starts one), gold must be valid IOB2
+    gold = [["O", "B-PER", "I-PER"]]
+    r = evaluate(gold, [["O", "I-PER", "I-PER"]])
+    assert r["f1"] == 1.0
+    r = evaluate(gold, [["O", "B-LOC", "I-PER"]])   # LOC(1,2) + orphan PER(2,3): both wrong
+    assert r["precision"] == 0.0 and r["recall"] == 0.0
+
+
+def test_bioes_scheme():
+    gold = [["B-PER", "E-PER", "S-LOC"]]
+    assert evaluate(gold, gold, scheme="BIOES")["f1"] == 1.0
+    r = evaluate(gold, [["S-PER", "S-PER", "S-LOC"]], scheme="BIOES")
+    # predicted PER(0,1) PER(1,2) LOC(2,3) vs gold PER(0,2) LOC(2,3): TP = 1
+    assert r["precision"] == pytest.approx(1 / 3)
+    assert r["recall"] == pytest.approx(1 / 2)
+    assert r["per_type"]["PER"]["precision"] == 0.0 and r["per_type"]["LOC"]["f1"] == 1.0
+
+
+def test_iob1_scheme_counts_entities_as_iob1_defines_them():
+    gold = [["I-PER", "I-PER", "B-PER", "O", "I-LOC"]]     # PER(0,2) PER(2,3) LOC(4,5)
+    r = evaluate(gold, gold, scheme="IOB1")
+    assert r["f1"] == 1.0 and r["support"] == 3
+    r = evaluate(gold, [["I-PER", "I-PER", "I-PER", "O", "I-LOC"]], scheme="IOB1")  # PER(0,3)
+    assert r["per_type"]["PER"]["recall"] == 0.0 and r["per_type"]["LOC"]["recall"] == 1.0
+    assert r["recall"] == pytest.approx(1 / 3) and r["precision"] == pytest.approx(1 / 2)
+
+
+@pytest.mark.parametrize("gold, pred, what", [
+    ([["O"]], [["O"], ["O"]], "1 gold sentences but 2 predicted"),
+    ([["O", "O"]], [["O"]], "sentence 0 has 2 gold tags but 1 predicted"),
+    ([["O", None]], [["O", "O"]], "unannotated"),
+])
+def test_misaligned_input_is_an_error(gold, pred, what):
+    with pytest.raises(MultitagError, match=what):
+        evaluate(gold, pred)
+
+
+def test_unknown_scheme():
+    with pytest.raises(MultitagError, match="unknown tag scheme"):
+        evaluate(GOLD, PRED, scheme="IO")
+
+
+def test_tuples_are_accepted():
+    # Sentence.tags are tuples
+    r = evaluate([tuple(g) for g in GOLD], [tuple(p) for p in PRED])
+    assert r["f1"] == pytest.approx(4 / 7)
