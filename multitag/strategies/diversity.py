@@ -11,9 +11,15 @@
   tokens (``QueryContext.lengths``; the sentence length under sentence-level annotation).
 
 All three pick one sentence at a time until the picks cost at least the token budget (the last one
-taken whole). Distances are updated incrementally against the one new center per pick (O(N*D) time,
-O(N) extra memory), from float32 embeddings with precomputed squared norms; no N x N matrix is
-ever formed (the Core-set start against the labeled set is computed in row blocks).
+taken whole). Embeddings are float32, centered (distances are translation invariant; centering keeps
+the float32 expansion ``|x|^2 - 2 x.c + |c|^2`` accurate), with precomputed squared norms; no N x N
+matrix is ever formed. BADGE updates every candidate's distance against the one new center per pick
+(one matrix-vector product, O(N*D)). Core-set gives the same picks as that eager update but applies
+new centers lazily: the few candidates with the largest (stale, upper-bound) distances are checked
+exactly against the pending centers, and all rows are updated in one blocked GEMM every
+:data:`LAZY_SYNC` picks, or at once when the check is inconclusive (many picks of short sentences
+otherwise cost one BLAS call each, slow on a busy machine). The start against the labeled set is
+computed in row blocks.
 
 First BADGE center: paper 003 does not say how the first of its "k centers" is chosen; by default it
 is the candidate with the largest (weighted) gradient norm ``w(x) ||g_x||^2``, as in BADGE's reference
@@ -153,6 +159,12 @@ def k_center_greedy(x: np.ndarray, lengths: np.ndarray, budget: int, rng: np.ran
     -------
     list of int
         Candidate indices in pick order.
+
+    Notes
+    -----
+    Each pick is the alive candidate with the largest squared distance to its nearest center (the
+    labeled set plus earlier picks); centers are applied lazily (see :func:`_lazy_furthest`) with
+    the same result as updating every distance after every pick.
     """
     n = x.shape[0]
     picked: list[int] = []
@@ -210,7 +222,14 @@ def _lazy_furthest(x: np.ndarray, x_sq: np.ndarray, dist: np.ndarray, alive: np.
             bound, cand = scores[part[t]], part[:t]
         else:
             bound, cand = -np.inf, np.flatnonzero(alive)
-        exact = np.minimum(dist[cand], min_squared_distances(x[cand], x_sq[cand], x[pending]))
+        # small T x P product with einsum's own loops: a BLAS call costs milliseconds of thread
+        # start-up on a busy machine, whatever its size
+        xc, xp = x[cand], x[pending]
+        d = np.einsum("td,pd->tp", xc, xp)
+        d *= -2.0
+        d += x_sq[cand, None]
+        d += x_sq[pending][None, :]
+        exact = np.minimum(dist[cand], np.maximum(d.min(axis=1), 0.0))
         dist[cand] = exact
         best = exact.max()
         if best > bound:

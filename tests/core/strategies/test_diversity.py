@@ -300,3 +300,64 @@ def test_same_seed_same_picks(cls):
 def test_registered_names():
     from multitag.strategies import get_strategy
     assert [type(get_strategy(n)) for n in ("coreset", "badge", "wbadge")] == STRATEGIES
+
+
+# ---------------------------------------------------------------------------- through the engine
+def _hidden_tagger_cls(hidden_states=True):
+    """A tiny numpy backend: token vectors from a hash of the word (``hidden``), softmax of a
+    seeded linear layer on top."""
+    import zlib
+
+    from multitag.backend import Tagger
+
+    class HiddenTagger(Tagger):
+        def __init__(self, *, labels, seed=0):
+            self.labels = labels
+            self.seed = seed
+
+        def fit(self, train, dev=None):
+            self._check_trainable(train)
+            self.W_ = np.random.default_rng(self.seed).normal(size=(len(self.labels), 6))
+            return self
+
+        def predict(self, sentences, *, hidden=False):
+            out = []
+            for s in sentences:
+                h = np.stack([np.random.default_rng(zlib.crc32(t.encode())).normal(size=6) for t in s.tokens])
+                z = h @ self.W_.T
+                p = np.exp(z - z.max(1, keepdims=True))
+                p /= p.sum(1, keepdims=True)
+                out.append(Prediction([self.labels[j] for j in p.argmax(1)], p,
+                                      float(np.log(p.max(1)).sum()), h.astype(np.float32) if hidden else None))
+            return out
+
+        def save(self, path):
+            raise NotImplementedError
+
+        @classmethod
+        def load(cls, path):
+            raise NotImplementedError
+
+    HiddenTagger.hidden_states = hidden_states
+    return HiddenTagger
+
+
+@pytest.mark.parametrize("cls", STRATEGIES)
+def test_strategies_run_in_the_active_learner(cls):
+    from multitag.annotation.pool import Annotation, Pool
+    from multitag.loop import ActiveLearner
+    from multitag.testing import synthetic_corpus
+
+    corpus = list(synthetic_corpus(40, seed=1))
+    labels = sorted({t for s in corpus for t in s.tags})
+    pool = Pool(corpus)
+    pool.reveal([Annotation(i, tuple(range(len(corpus[i]))), tuple(corpus[i].tags)) for i in range(5)], 0)
+    learner = ActiveLearner(pool, _hidden_tagger_cls()(labels=labels, seed=0), cls())
+    learner.fit()
+    queries = learner.query(25, rng=np.random.default_rng(0))
+    picked = [q.sentence for q in queries]
+    assert len(set(picked)) == len(picked) and not set(picked) & set(range(5))
+    cost = pool.lengths[picked]
+    assert cost.sum() >= 25 > cost[:-1].sum()
+    with pytest.raises(CompatibilityError, match="hidden states"):
+        ActiveLearner(pool, _hidden_tagger_cls(False)(labels=labels, seed=0), cls())
