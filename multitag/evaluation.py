@@ -14,15 +14,15 @@ def evaluate(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], 
     ----------
     gold, predicted : sequences of tag sequences, aligned sentence by sentence and token by token.
     scheme : the tag scheme of both (IOB1 is converted to IOB2 first, since seqeval's strict mode
-        has no IOB1).
+        has no IOB1). As in seqeval's strict mode, a predicted ``I-`` that does not continue an
+        entity is not a span.
 
     Returns
     -------
     dict with ``precision``, ``recall``, ``f1``, ``support`` (gold spans) and ``per_type``
     (type -> the same four keys).
     """
-    from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
-    from seqeval.scheme import IOB2, IOBES
+    from seqeval.scheme import IOB2, IOBES, Entities
 
     scheme = normalize_scheme(scheme)
     if len(gold) != len(predicted):
@@ -38,22 +38,24 @@ def evaluate(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], 
         gold = [convert(g, "IOB1", "IOB2") for g in gold]
         predicted = [convert(p, "IOB1", "IOB2") for p in predicted]
         scheme = "IOB2"
-    if scheme == "IOB2":
-        # strict mode rejects an I- that does not continue an entity; repair predictions the way
-        # a decoder would be read (an orphan I- starts a new span), gold must already be valid.
-        predicted = [convert(p, "IOB1", "IOB2") for p in predicted]
     mode = {"IOB2": IOB2, "BIOES": IOBES}[scheme]
-    kw = dict(mode="strict", scheme=mode, zero_division=0)
-    report = classification_report(gold, predicted, output_dict=True, **kw)
-    per_type = {
-        typ: {"precision": float(v["precision"]), "recall": float(v["recall"]), "f1": float(v["f1-score"]),
-              "support": int(v["support"])}
-        for typ, v in report.items() if not typ.endswith("avg")
-    }
-    return {
-        "precision": float(precision_score(gold, predicted, **kw)),
-        "recall": float(recall_score(gold, predicted, **kw)),
-        "f1": float(f1_score(gold, predicted, **kw)),
-        "support": int(sum(v["support"] for v in per_type.values())),
-        "per_type": per_type,
-    }
+    # seqeval's strict span extraction, once for each side; every figure follows from its counts
+    # (the same counting as seqeval.metrics.precision_recall_fscore_support, without repeating it
+    # for each metric)
+    true_entities = Entities(gold, mode, False)
+    pred_entities = Entities(predicted, mode, False)
+    per_type = {}
+    totals = [0, 0, 0]
+    for typ in sorted(true_entities.unique_tags | pred_entities.unique_tags):
+        t, p = true_entities.filter(typ), pred_entities.filter(typ)
+        counts = (len(t & p), len(p), len(t))
+        per_type[typ] = _prf(*counts)
+        totals = [a + b for a, b in zip(totals, counts)]
+    return {**_prf(*totals), "per_type": per_type}
+
+
+def _prf(tp: int, n_pred: int, n_gold: int) -> dict:
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": p, "recall": r, "f1": f, "support": n_gold}

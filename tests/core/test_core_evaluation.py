@@ -62,14 +62,19 @@ def test_adjacent_entities_are_counted_separately():
     assert r["precision"] == 0.0 and r["recall"] == 0.0 and r["support"] == 2
 
 
-def test_orphan_i_in_prediction_starts_a_span():
-    # documented in evaluation.py: predictions are read the way a decoder's output is (an I- that
-    # does not continue an entity starts one), gold must be valid IOB2
-    gold = [["O", "B-PER", "I-PER"]]
-    r = evaluate(gold, [["O", "I-PER", "I-PER"]])
-    assert r["f1"] == 1.0
-    r = evaluate(gold, [["O", "B-LOC", "I-PER"]])   # LOC(1,2) + orphan PER(2,3): both wrong
-    assert r["precision"] == 0.0 and r["recall"] == 0.0
+def test_matches_seqeval_strict_mode_including_invalid_predicted_spans():
+    # strict mode: an I- that does not continue an entity is not a span (seqeval's own behaviour)
+    from seqeval.metrics import f1_score, precision_score, recall_score
+    from seqeval.scheme import IOB2
+
+    gold = [["O", "B-PER", "I-PER"], ["B-LOC", "O", "B-ORG"]]
+    pred = [["O", "I-PER", "I-PER"], ["B-LOC", "I-LOC", "I-ORG"]]
+    r = evaluate(gold, pred)
+    kw = dict(mode="strict", scheme=IOB2)
+    assert r["f1"] == f1_score(gold, pred, **kw)
+    assert r["precision"] == precision_score(gold, pred, **kw) and r["recall"] == recall_score(gold, pred, **kw)
+    assert r["precision"] == 0.0  # LOC(0,2) is wrong, the orphan I- spans are not spans
+    assert r["recall"] == 0.0
 
 
 def test_bioes_scheme():
