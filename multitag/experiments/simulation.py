@@ -21,7 +21,7 @@ from multitag.annotation.training_modes import apply_mode, resolve_mode
 from multitag.backend import Tagger
 from multitag.data.dataset import Dataset
 from multitag.data.sentence import Corpus, Sentence
-from multitag.evaluation import evaluate
+from multitag.evaluation import Evaluator, evaluate
 from multitag.experiments.budget import InitialSize
 from multitag.loop import ActiveLearner
 from multitag.strategies import get_strategy
@@ -114,6 +114,7 @@ class Simulation:
         self.oracle = SimulationOracle(gold, widen_to_entities=spec.level == "entity", scheme=data.scheme)
         self.eval_corpus = data.split(protocol.eval_split)
         self._eval_text = [s.unlabeled() for s in self.eval_corpus]
+        self._evaluator = Evaluator([s.tags for s in self.eval_corpus], scheme=data.scheme)
         self._unlabeled = self.pool.sentences
         acq = make_backend(spec.backend, spec.seed)
         self.mode = resolve_mode(spec.training_mode, type(acq).partial_training)
@@ -215,7 +216,7 @@ class Simulation:
             self.progress(f"evaluate {name}")
             t0 = time.perf_counter()
             preds = model.predict(self._eval_text)
-            scores = evaluate([s.tags for s in self.eval_corpus], [p.tags for p in preds], scheme=self.data.scheme)
+            scores = self._evaluator.score([p.tags for p in preds])
             records.append({
                 **self.spec.key(), "role": role, "model": name, "iteration": iteration,
                 "tokens_annotated": self.pool.n_revealed_tokens,
