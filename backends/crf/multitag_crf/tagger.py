@@ -1,0 +1,227 @@
+"""``CRFTagger``: a linear-chain CRF (crfsuite, L-BFGS, elastic net) behind the multitag contract."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Sequence
+
+import numpy as np
+import pycrfsuite
+
+from multitag.backend import Prediction, Tagger
+from multitag.data.sentence import Corpus, Sentence
+from multitag.errors import MultitagError
+from multitag_crf import cache
+from multitag_crf.clusters import WordClusters, train_clusters
+from multitag_crf.features import FEATURE_SETS, paper_features, rich_features
+
+_FORMAT = 1
+_TINY = np.finfo(float).tiny
+
+
+class CRFTagger(Tagger):
+    """Linear-chain CRF trained with crfsuite's L-BFGS (registry name ``crf``).
+
+    Parameters
+    ----------
+    labels : list of str
+        The label set; column ``j`` of every marginal matrix is ``labels[j]``.
+    seed : int
+        Seeds the word vectors and k-means of the ``rich`` features (crfsuite's L-BFGS itself is
+        deterministic).
+    features : {"rich", "paper"}
+        ``paper``: the feature set of paper 001, appendix B. ``rich`` (default): shapes, affixes,
+        a +-2 window and word-cluster ids from Word2Vec trained on the text given to
+        :meth:`observe_unlabeled` plus the training text.
+    c1, c2 : float
+        L1 and L2 regularisation.
+    max_iterations : int
+        L-BFGS iterations.
+    all_possible_transitions : bool
+        Also learn weights for label transitions never seen in training.
+    cluster_sizes : tuple of int
+        k-means granularities of the ``rich`` word clusters (``()`` turns clusters off).
+    vector_size, vector_epochs : int
+        Word2Vec dimensionality and passes for the clusters.
+
+    Notes
+    -----
+    Extracted features are cached per sentence for the whole process (:mod:`multitag_crf.cache`),
+    keyed by the sentence and the feature extractor (feature set + cluster fingerprint), so
+    re-predicting a pool with a freshly fitted clone costs inference only.
+    """
+
+    mc_modes = ()
+    partial_training = False
+    hidden_states = False
+
+    def __init__(self, *, labels: Sequence[str], seed: int = 0, features: str = "rich", c1: float = 0.1,
+                 c2: float = 0.1, max_iterations: int = 100, all_possible_transitions: bool = False,
+                 cluster_sizes: tuple[int, ...] = (32, 128, 512), vector_size: int = 100,
+                 vector_epochs: int = 10):
+        self.labels = labels
+        self.seed = seed
+        self.features = features
+        self.c1 = c1
+        self.c2 = c2
+        self.max_iterations = max_iterations
+        self.all_possible_transitions = all_possible_transitions
+        self.cluster_sizes = cluster_sizes
+        self.vector_size = vector_size
+        self.vector_epochs = vector_epochs
+
+    # ---------------------------------------------------------------- features
+    def _check_features(self) -> None:
+        if self.features not in FEATURE_SETS:
+            raise MultitagError(f"CRFTagger: unknown features {self.features!r}; use one of {', '.join(FEATURE_SETS)}")
+
+    def _feature_key(self) -> tuple:
+        if self.features == "paper":
+            return ("paper",)
+        fp = self.clusters_.fingerprint if self.clusters_ is not None else None
+        return ("rich", fp)
+
+    def extract(self, sentence: Sentence) -> list[list[str]]:
+        """The attribute strings of each token of ``sentence`` (no cache): list of n lists of str."""
+        if self.features == "paper":
+            return paper_features(sentence.tokens, sentence.pos)
+        cl = self.clusters_
+        return rich_features(sentence.tokens, sentence.pos, cl.ids if cl else None, cl.granularities if cl else ())
+
+    def _items(self, sentence: Sentence) -> pycrfsuite.ItemSequence:
+        return cache.get(self._feature_key(), sentence.tokens, sentence.pos, lambda: self.extract(sentence))
+
+    def observe_unlabeled(self, sentences: Sequence[Sentence]) -> "CRFTagger":
+        """Keep the text of ``sentences`` (never their tags) for the word clusters of ``rich``."""
+        self.unlabeled_ = [tuple(s.tokens) for s in sentences]
+        return self
+
+    def _fit_clusters(self, train: Corpus) -> WordClusters | None:
+        if self.features != "rich" or not self.cluster_sizes:
+            return None
+        text = list(getattr(self, "unlabeled_", []))
+        seen = set(text)
+        for s in train:
+            if s.tokens not in seen:
+                seen.add(s.tokens)
+                text.append(s.tokens)
+        return train_clusters(text, granularities=tuple(self.cluster_sizes), vector_size=int(self.vector_size),
+                              epochs=int(self.vector_epochs), seed=int(self.seed))
+
+    # ---------------------------------------------------------------- training
+    def fit(self, train: Corpus, dev: Corpus | None = None) -> "CRFTagger":
+        """Train from scratch on ``train`` (``dev`` is not used: L-BFGS runs ``max_iterations``)."""
+        self._check_features()
+        self._check_trainable(train)
+        self.clusters_ = self._fit_clusters(train)
+        trainer = pycrfsuite.Trainer(verbose=False)
+        trainer.select("lbfgs", "crf1d")
+        trainer.set_params({
+            "c1": float(self.c1), "c2": float(self.c2), "max_iterations": int(self.max_iterations),
+            "feature.possible_transitions": bool(self.all_possible_transitions),
+        })
+        n = 0
+        for s in train:
+            if len(s):
+                trainer.append(self._items(s), list(s.tags))
+                n += 1
+        if n == 0:
+            raise MultitagError("CRFTagger.fit: every training sentence is empty")
+        fd, path = tempfile.mkstemp(suffix=".crfsuite")
+        os.close(fd)
+        try:
+            trainer.train(path)
+            with open(path, "rb") as f:
+                self.model_bytes_ = f.read()
+        finally:
+            os.remove(path)
+        self._open()
+        return self
+
+    def _open(self) -> None:
+        tagger = pycrfsuite.Tagger()
+        tagger.open_inmemory(self.model_bytes_)
+        self.tagger_ = tagger
+        self.model_labels_ = list(tagger.labels())
+        index = {label: j for j, label in enumerate(self.labels)}
+        missing = [y for y in self.model_labels_ if y not in index]
+        if missing:
+            raise MultitagError(f"CRFTagger: the model has labels outside the label set: {', '.join(missing)}")
+        self.columns_ = np.array([index[y] for y in self.model_labels_], dtype=int)
+
+    def _check_fitted(self) -> None:
+        if getattr(self, "tagger_", None) is None:
+            raise MultitagError("CRFTagger is not fitted; call fit() (or load()) before predict()")
+
+    # ---------------------------------------------------------------- prediction
+    def predict(self, sentences: Sequence[Sentence], *, hidden: bool = False) -> list[Prediction]:
+        """Viterbi tags, forward-backward marginals ``(n, L)`` and ``log P(Viterbi path)`` per sentence.
+
+        Marginals come from crfsuite (``Tagger.marginal``); labels the model never saw in training
+        get 0. The rows of all sentences are normalised in one batch, and each sentence's matrix is
+        a view into one array of shape ``(total tokens, L)``.
+        """
+        self._check_fitted()
+        tagger = self.tagger_
+        model_labels = self.model_labels_
+        marginal = tagger.marginal
+        flat: list[float] = []
+        lengths, paths, probs = [], [], []
+        for s in sentences:
+            n = len(s)
+            lengths.append(n)
+            if n == 0:
+                paths.append([])
+                probs.append(1.0)
+                continue
+            tagger.set(self._items(s))
+            tags = tagger.tag()
+            paths.append(list(tags))
+            probs.append(tagger.probability(tags))
+            flat += [marginal(y, t) for t in range(n) for y in model_labels]
+        raw = np.array(flat, dtype=np.float64).reshape(-1, len(model_labels))
+        np.clip(raw, 0.0, None, out=raw)
+        raw /= raw.sum(axis=1, keepdims=True)
+        marg = np.zeros((raw.shape[0], len(self.labels)), dtype=np.float64)
+        marg[:, self.columns_] = raw
+        blocks = np.split(marg, np.cumsum(lengths)[:-1]) if lengths else []
+        return [Prediction(tags=tags, marginals=m, logprob=min(0.0, math.log(max(p, _TINY))))
+                for tags, m, p in zip(paths, blocks, probs)]
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path: str) -> None:
+        """Write a folder: ``model.crfsuite``, ``config.json`` (parameters) and ``clusters.json``."""
+        self._check_fitted()
+        os.makedirs(path, exist_ok=True)
+        with open(os.path.join(path, "model.crfsuite"), "wb") as f:
+            f.write(self.model_bytes_)
+        params = self.get_params()
+        params["labels"] = list(params["labels"])
+        params["cluster_sizes"] = list(params["cluster_sizes"])
+        with open(os.path.join(path, "config.json"), "w", encoding="utf-8") as f:
+            json.dump({"format": _FORMAT, "backend": "crf", "params": params}, f, indent=1)
+        with open(os.path.join(path, "clusters.json"), "w", encoding="utf-8") as f:
+            json.dump(None if self.clusters_ is None else self.clusters_.to_json(), f)
+
+    @classmethod
+    def load(cls, path: str) -> "CRFTagger":
+        """Read a folder written by :meth:`save`."""
+        cfg_path = os.path.join(path, "config.json")
+        if not os.path.isfile(cfg_path):
+            raise MultitagError(f"{path}: not a saved CRF model (no config.json); save one with CRFTagger.save")
+        with open(cfg_path, encoding="utf-8") as f:
+            cfg = json.load(f)
+        if cfg.get("format") != _FORMAT:
+            raise MultitagError(f"{path}: model format {cfg.get('format')!r} is not {_FORMAT}; retrain and save it again")
+        params = cfg["params"]
+        params["cluster_sizes"] = tuple(params["cluster_sizes"])
+        self = cls(**params)
+        with open(os.path.join(path, "clusters.json"), encoding="utf-8") as f:
+            data = json.load(f)
+        self.clusters_ = None if data is None else WordClusters.from_json(data)
+        with open(os.path.join(path, "model.crfsuite"), "rb") as f:
+            self.model_bytes_ = f.read()
+        self._open()
+        return self
