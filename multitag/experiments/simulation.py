@@ -30,10 +30,6 @@ from multitag.strategies import get_strategy
 _SELECT, _VALID, _SUBSAMPLE, _INITIAL = 1, 2, 3, 4
 
 
-def derived_seed(*parts: int) -> int:
-    return int(np.random.SeedSequence(list(parts)).generate_state(1)[0] % (2**31 - 1))
-
-
 @dataclass(frozen=True)
 class RunSpec:
     """The grid point of one run."""
