@@ -1,6 +1,7 @@
 """Span-level precision / recall / F1 with seqeval in strict mode under an explicit scheme."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Sequence
 
 from multitag.data.schemes import convert, normalize_scheme
@@ -8,8 +9,12 @@ from multitag.errors import MultitagError
 
 
 class Evaluator:
-    """Scores predictions against fixed gold tags; the gold spans are extracted once, so scoring a
-    model every AL iteration costs one pass over the predictions.
+    """Scores predictions against fixed gold tags with seqeval's strict-mode span extraction.
+
+    The gold spans are extracted once, so scoring a model every AL iteration costs one pass over the
+    predictions, and only over the sentences whose predicted tags differ from the gold ones (a
+    sentence predicted exactly has exactly the gold spans). The counts are those of
+    ``seqeval.metrics.precision_recall_fscore_support(mode="strict")``.
 
     Parameters
     ----------
@@ -20,41 +25,44 @@ class Evaluator:
     """
 
     def __init__(self, gold: Sequence[Sequence[str]], *, scheme: str = "IOB2"):
-        from seqeval.scheme import IOB2, IOBES, Entities
+        from seqeval.scheme import IOB2, IOBES
 
         self.scheme = normalize_scheme(scheme)
         for i, g in enumerate(gold):
             if any(t is None for t in g):
                 raise MultitagError(f"evaluate: sentence {i} has unannotated gold tags")
-        self.lengths = [len(g) for g in gold]
-        gold = [list(g) for g in gold]
-        if self.scheme == "IOB1":
-            gold = [convert(g, "IOB1", "IOB2") for g in gold]
         self._mode = {"IOB1": IOB2, "IOB2": IOB2, "BIOES": IOBES}[self.scheme]
-        self._true = Entities(gold, self._mode, False)
+        self._gold = [tuple(self._in_scheme(g)) for g in gold]
+        self._gold_spans = [self._spans(g) for g in self._gold]
+        self._true = Counter(t for spans in self._gold_spans for t, _, _ in spans)
+
+    def _in_scheme(self, tags: Sequence[str]) -> list[str]:
+        return convert(tags, "IOB1", "IOB2") if self.scheme == "IOB1" else list(tags)
+
+    def _spans(self, tags: Sequence[str]) -> set[tuple[str, int, int]]:
+        from seqeval.scheme import Tokens
+
+        return {(e.tag, e.start, e.end) for e in Tokens(list(tags), scheme=self._mode, suffix=False, delimiter="-").entities}
 
     def score(self, predicted: Sequence[Sequence[str]]) -> dict:
         """Micro P/R/F1 and support (gold spans), plus ``per_type``: type -> the same four keys."""
-        from seqeval.scheme import Entities
-
-        if len(predicted) != len(self.lengths):
-            raise MultitagError(f"evaluate: {len(self.lengths)} gold sentences but {len(predicted)} predicted")
-        for i, (n, p) in enumerate(zip(self.lengths, predicted)):
-            if n != len(p):
-                raise MultitagError(f"evaluate: sentence {i} has {n} gold tags but {len(p)} predicted")
-        predicted = [list(p) for p in predicted]
-        if self.scheme == "IOB1":
-            predicted = [convert(p, "IOB1", "IOB2") for p in predicted]
-        # the same counting as seqeval.metrics.precision_recall_fscore_support (strict mode)
-        pred_entities = Entities(predicted, self._mode, False)
-        per_type = {}
-        totals = [0, 0, 0]
-        for typ in sorted(self._true.unique_tags | pred_entities.unique_tags):
-            t, p = self._true.filter(typ), pred_entities.filter(typ)
-            counts = (len(t & p), len(p), len(t))
-            per_type[typ] = _prf(*counts)
-            totals = [a + b for a, b in zip(totals, counts)]
-        return {**_prf(*totals), "per_type": per_type}
+        if len(predicted) != len(self._gold):
+            raise MultitagError(f"evaluate: {len(self._gold)} gold sentences but {len(predicted)} predicted")
+        tp: Counter = Counter()
+        n_pred: Counter = Counter()
+        for i, (g, p) in enumerate(zip(self._gold, predicted)):
+            if len(g) != len(p):
+                raise MultitagError(f"evaluate: sentence {i} has {len(g)} gold tags but {len(p)} predicted")
+            gs = self._gold_spans[i]
+            if tuple(p) == g:
+                hits = ps = gs
+            else:
+                ps = self._spans(self._in_scheme(p))
+                hits = ps & gs
+            tp.update(t for t, _, _ in hits)
+            n_pred.update(t for t, _, _ in ps)
+        per_type = {t: _prf(tp[t], n_pred[t], self._true[t]) for t in sorted(set(self._true) | set(n_pred))}
+        return {**_prf(sum(tp.values()), sum(n_pred.values()), sum(self._true.values())), "per_type": per_type}
 
 
 def evaluate(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], *, scheme: str = "IOB2") -> dict:

@@ -6,6 +6,7 @@ scheme converts to any other losslessly (IOB1 -> IOB2 -> BIOES -> IOB1 round-tri
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from multitag.errors import MultitagError
@@ -14,11 +15,13 @@ SCHEMES = ("IOB1", "IOB2", "BIOES")
 _TAG_RE = re.compile(r"^(O|[BIES]-\S+)$")
 
 
+@lru_cache(maxsize=8192)
 def is_valid_tag(tag: str) -> bool:
     """``O`` or ``P-TYPE`` with ``P`` in B, I, E, S and a non-empty type without spaces."""
     return bool(_TAG_RE.match(tag))
 
 
+@lru_cache(maxsize=8192)
 def split_tag(tag: str) -> tuple[str, str | None]:
     if tag == "O":
         return "O", None

@@ -115,3 +115,25 @@ def test_tuples_are_accepted():
     # Sentence.tags are tuples
     r = evaluate([tuple(g) for g in GOLD], [tuple(p) for p in PRED])
     assert r["f1"] == pytest.approx(4 / 7)
+
+
+def test_evaluator_equals_seqeval_strict_on_noisy_predictions():
+    import random
+
+    from seqeval.metrics import classification_report
+    from seqeval.scheme import IOB2
+
+    from multitag.evaluation import Evaluator
+    from multitag.testing import SYNTHETIC_LABELS, synthetic_corpus
+
+    gold = [list(s.tags) for s in synthetic_corpus(300, seed=5)]
+    rng = random.Random(0)
+    ev = Evaluator(gold)
+    for noise in (0.0, 0.05, 0.3, 0.9):
+        pred = [[t if rng.random() > noise else rng.choice(SYNTHETIC_LABELS) for t in s] for s in gold]
+        ours = ev.score(pred)
+        ref = classification_report(gold, pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
+        assert abs(ours["f1"] - ref["micro avg"]["f1-score"]) < 1e-12
+        assert abs(ours["precision"] - ref["micro avg"]["precision"]) < 1e-12
+        for typ, v in ours["per_type"].items():
+            assert abs(v["f1"] - ref[typ]["f1-score"]) < 1e-12 and v["support"] == ref[typ]["support"]
