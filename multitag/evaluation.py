@@ -40,6 +40,8 @@ class Evaluator:
         return convert(tags, "IOB1", "IOB2") if self.scheme == "IOB1" else list(tags)
 
     def _spans(self, tags: Sequence[str]) -> set[tuple[str, int, int]]:
+        if self._mode.__name__ == "IOB2":
+            return _strict_iob2_spans(tags)
         from seqeval.scheme import Tokens
 
         return {(e.tag, e.start, e.end) for e in Tokens(list(tags), scheme=self._mode, suffix=False, delimiter="-").entities}
@@ -63,6 +65,25 @@ class Evaluator:
             n_pred.update(t for t, _, _ in ps)
         per_type = {t: _prf(tp[t], n_pred[t], self._true[t]) for t in sorted(set(self._true) | set(n_pred))}
         return {**_prf(sum(tp.values()), sum(n_pred.values()), sum(self._true.values())), "per_type": per_type}
+
+
+def _strict_iob2_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
+    """seqeval's strict IOB2 spans, without its per-token objects: ``B-X`` starts a span that ``I-X``
+    continues; an ``I-`` that does not continue a span of its type starts nothing. Tested equal to
+    ``seqeval.scheme.Tokens(..., scheme=IOB2)``."""
+    out = set()
+    typ, start = None, -1
+    for i, tag in enumerate(tags):
+        if typ is not None and tag[:2] == "I-" and tag[2:] == typ:
+            continue
+        if typ is not None:
+            out.add((typ, start, i))
+            typ = None
+        if tag[:2] == "B-":
+            typ, start = tag[2:], i
+    if typ is not None:
+        out.add((typ, start, len(tags)))
+    return out
 
 
 def evaluate(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], *, scheme: str = "IOB2") -> dict:

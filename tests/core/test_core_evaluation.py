@@ -137,3 +137,18 @@ def test_evaluator_equals_seqeval_strict_on_noisy_predictions():
         assert abs(ours["precision"] - ref["micro avg"]["precision"]) < 1e-12
         for typ, v in ours["per_type"].items():
             assert abs(v["f1"] - ref[typ]["f1-score"]) < 1e-12 and v["support"] == ref[typ]["support"]
+
+
+def test_strict_iob2_spans_equal_seqeval_tokens_on_random_sequences():
+    import random
+
+    from seqeval.scheme import IOB2, Tokens
+
+    from multitag.evaluation import _strict_iob2_spans
+
+    rng = random.Random(1)
+    tags = ["O", "B-A", "I-A", "B-B", "I-B"]
+    for _ in range(3000):
+        seq = [rng.choice(tags) for _ in range(rng.randint(1, 9))]
+        ref = {(e.tag, e.start, e.end) for e in Tokens(seq, scheme=IOB2).entities}
+        assert _strict_iob2_spans(seq) == ref, seq
