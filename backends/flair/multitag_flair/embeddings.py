@@ -1,0 +1,177 @@
+"""Build a flair embedding stack from a list of spec strings; nothing downloads.
+
+Specs
+-----
+``word:PATH``
+    Static word vectors from a file (word2vec text ``.txt``/``.vec``, binary ``.bin`` or a gensim
+    ``KeyedVectors`` file).
+``word:train:fasttext``
+    FastText vectors trained with gensim on the text the tagger sees (training sentences, dev and
+    the unlabeled pool given to ``observe_unlabeled``); subword vectors cover unseen words.
+``char``
+    flair's character BiLSTM embeddings; the character dictionary is built from that same text.
+``flair-lm:FWD_PATH,BWD_PATH``
+    Contextual string embeddings from two character LMs (e.g. from ``multitag pretrain-lm``).
+``transformer:PATH``
+    A local Hugging Face model folder, used as frozen features (last layer, first sub-token).
+``elmo:OPTIONS_JSON,WEIGHTS_HDF5``
+    Our ELMo encoder (:mod:`multitag_flair.elmo`), vectors cached per sentence.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zlib
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from multitag.errors import MultitagError
+
+SPEC_HELP = ("word:PATH, word:train:fasttext, char, flair-lm:FWD_PATH,BWD_PATH, transformer:PATH, "
+             "elmo:OPTIONS_JSON,WEIGHTS_HDF5")
+
+
+@dataclass
+class StackOptions:
+    """Sizes used when building embeddings from specs."""
+
+    seed: int = 0
+    char_dim: int = 25
+    char_hidden: int = 25
+    fasttext_dim: int = 100
+    fasttext_epochs: int = 5
+    elmo_mode: str = "all"
+    elmo_stateful: bool = False
+    elmo_cache: bool = True
+
+
+def parse_spec(spec: str) -> tuple[str, list[str]]:
+    """``"flair-lm:a,b"`` -> ``("flair-lm", ["a", "b"])``; validates the kind and arity."""
+    if not isinstance(spec, str) or not spec:
+        raise MultitagError(f"an embedding spec must be a non-empty string, got {spec!r}; use one of: {SPEC_HELP}")
+    kind, _, rest = spec.partition(":")
+    args = [a for a in rest.split(",")] if rest else []
+    arity = {"word": 1, "char": 0, "flair-lm": 2, "transformer": 1, "elmo": 2}
+    if kind not in arity:
+        raise MultitagError(f"unknown embedding {spec!r}; use one of: {SPEC_HELP}")
+    if len(args) != arity[kind] or any(not a for a in args):
+        raise MultitagError(f"embedding spec {spec!r} is malformed; expected one of: {SPEC_HELP}")
+    return kind, args
+
+
+def _need_file(path: str, spec: str) -> str:
+    if not os.path.exists(path):
+        raise MultitagError(f"embedding {spec!r}: {path} does not exist (nothing is downloaded; give a local path)")
+    return path
+
+
+def _stable_hash(s: str) -> int:
+    return zlib.crc32(s.encode("utf-8"))
+
+
+def char_dictionary(texts: Sequence[Sequence[str]]):
+    """A flair character :class:`~flair.data.Dictionary` of every character in ``texts`` (plus <unk>)."""
+    from flair.data import Dictionary
+
+    d = Dictionary(add_unk=True)
+    for ch in sorted({c for sent in texts for tok in sent for c in tok}):
+        d.add_item(ch)
+    return d
+
+
+def word_vectors(path: str):
+    """flair WordEmbeddings over the vectors of ``path`` (read here with gensim)."""
+    import torch
+    from flair.embeddings import WordEmbeddings
+    from gensim.models import KeyedVectors
+
+    try:
+        if path.endswith((".txt", ".vec")):
+            kv = KeyedVectors.load_word2vec_format(path, binary=False)
+        elif path.endswith(".bin"):
+            kv = KeyedVectors.load_word2vec_format(path, binary=True)
+        else:
+            kv = KeyedVectors.load(path)
+    except Exception as e:  # gensim raises many types for a bad file
+        raise MultitagError(f"cannot read word vectors {path} (word2vec text/binary or gensim KeyedVectors): {e}") from None
+    emb = WordEmbeddings(None, vocab=dict(kv.key_to_index), embedding_length=kv.vector_size,
+                         name=f"word:{os.path.basename(path)}")
+    with torch.no_grad():
+        emb.embedding.weight[: len(kv.key_to_index)] = torch.from_numpy(np.asarray(kv.vectors, dtype=np.float32))
+    return emb
+
+
+def train_fasttext(texts: Sequence[Sequence[str]], *, dim: int, epochs: int, seed: int):
+    """flair FastTextEmbeddings over a gensim FastText model trained on ``texts`` (single worker,
+    stable hash: the same text and seed give the same vectors in every process)."""
+    import warnings
+
+    from gensim.models import FastText
+
+    sents = [list(s) for s in texts if len(s)]
+    if not sents:
+        raise MultitagError("word:train:fasttext has no text to train on")
+    model = FastText(vector_size=dim, window=5, min_count=1, workers=1, seed=seed, hashfxn=_stable_hash,
+                     min_n=3, max_n=6, epochs=epochs)
+    model.build_vocab(corpus_iterable=sents)
+    model.train(corpus_iterable=sents, total_examples=len(sents), epochs=epochs)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "fasttext.kv")
+        model.wv.save(path, separately=[])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from flair.embeddings import FastTextEmbeddings
+
+            emb = FastTextEmbeddings(path, name="word:train:fasttext")
+    return emb
+
+
+def build_stack(specs: Sequence[str], texts: Sequence[Sequence[str]], options: StackOptions):
+    """A flair :class:`~flair.embeddings.StackedEmbeddings` from ``specs``.
+
+    Parameters
+    ----------
+    specs : list of str
+    texts : list of token lists
+        Text available for building dictionaries and training vectors (never tags).
+    """
+    from flair.embeddings import CharacterEmbeddings, FlairEmbeddings, StackedEmbeddings
+
+    if isinstance(specs, str):
+        specs = [specs]
+    if not specs:
+        raise MultitagError(f"the embedding stack is empty; give at least one of: {SPEC_HELP}")
+    out = []
+    for spec in specs:
+        kind, args = parse_spec(spec)
+        if kind == "word":
+            if args[0] == "train" or spec == "word:train:fasttext":
+                if spec != "word:train:fasttext":
+                    raise MultitagError(f"embedding spec {spec!r}: the only trained word vectors are word:train:fasttext")
+                out.append(train_fasttext(texts, dim=options.fasttext_dim, epochs=options.fasttext_epochs, seed=options.seed))
+            else:
+                out.append(word_vectors(_need_file(args[0], spec)))
+        elif kind == "char":
+            out.append(CharacterEmbeddings(char_dictionary(texts), char_embedding_dim=options.char_dim,
+                                           hidden_size_char=options.char_hidden))
+        elif kind == "flair-lm":
+            for i, path in enumerate(args):
+                _need_file(path, spec)
+                try:
+                    out.append(FlairEmbeddings(path, name=f"flair-lm-{i}:{os.path.basename(path)}"))
+                except Exception as e:
+                    raise MultitagError(f"cannot load the character LM {path}: {e}") from None
+        elif kind == "transformer":
+            from flair.embeddings import TransformerWordEmbeddings
+
+            _need_file(args[0], spec)
+            out.append(TransformerWordEmbeddings(args[0], fine_tune=False, layers="-1", subtoken_pooling="first"))
+        elif kind == "elmo":
+            from multitag_flair.elmo_embedding import ElmoTokenEmbeddings
+
+            out.append(ElmoTokenEmbeddings.from_files(
+                _need_file(args[0], spec), _need_file(args[1], spec), stateful=options.elmo_stateful,
+                mode=options.elmo_mode, cache=options.elmo_cache))
+    return StackedEmbeddings(out)

@@ -1,0 +1,409 @@
+"""BiLSTM-CRF taggers built on flair's ``SequenceTagger`` over an embedding stack.
+
+flair supplies the embeddings, the dropout layers, the BiLSTM, the final linear layer and the
+transition matrix. Everything CRF is computed by :mod:`multitag_torch.crf` over those scores:
+forward-backward marginals, ``log P(best path)``, and the partial-label training loss (flair's
+own loss needs every tag).
+
+Tags: flair's tag dictionary is built from ``labels`` in order (as plain token labels, so flair
+does no BIO/BIOES re-encoding); column ``j`` of flair's emission scores is ``labels[j]``. flair
+adds ``<START>``/``<STOP>`` after them; with flair's ``transitions[to, from]`` the CRF potentials
+are ``transitions[:L, :L].T``, start ``transitions[:L, START]`` and end ``transitions[STOP, :L]``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+import flair
+from flair.data import Dictionary
+from flair.data import Sentence as FlairSentence
+from flair.models import SequenceTagger
+from flair.training_utils import store_embeddings
+
+from multitag.backend import Prediction, Tagger
+from multitag.data.sentence import Corpus, Sentence
+from multitag.errors import MultitagError
+from multitag_flair import elmo_embedding  # noqa: F401  (registers the ELMo embedding for flair's load)
+from multitag_flair.embeddings import StackOptions, build_stack
+from multitag_flair.training import Schedule
+from multitag_flair.training import train as train_loop
+from multitag_torch import crf
+from multitag_torch.mc_dropout import find_modules, sampling
+
+_TAG_TYPE = "multitag"
+_META = "multitag.json"
+_MODEL = "flair-model.pt"
+
+
+def to_flair(sentence: Sentence) -> FlairSentence:
+    """A flair sentence with exactly the tokens of ``sentence`` (no re-tokenisation)."""
+    return FlairSentence(list(sentence.tokens))
+
+
+def _compact(sentences: list[FlairSentence], names: list[str]) -> None:
+    """Replace token vectors that are views of a batch tensor by copies (flair's character-LM
+    embeddings are rows of the whole batch's per-character states; keeping the views across
+    epochs would keep every batch's states alive)."""
+    for s in sentences:
+        for tok in s.tokens:
+            for name in names:
+                v = tok._embeddings.get(name)
+                if v is not None and v._base is not None:
+                    tok._embeddings[name] = v.clone()
+
+
+class FlairBiLSTMCRFTagger(Tagger):
+    """flair BiLSTM-CRF over an embedding stack.
+
+    Parameters
+    ----------
+    labels : list of str
+    seed : int
+    embeddings : list of str
+        Embedding specs (see :mod:`multitag_flair.embeddings`), e.g.
+        ``["word:train:fasttext", "char", "flair-lm:FWD,BWD"]``.
+    hidden_size, rnn_layers : int
+        The BiLSTM (128 units, 1 layer in Shelmanov et al. 2021).
+    dropout, word_dropout, locked_dropout : float
+        flair's three dropouts (plain, whole-word, locked/variational).
+    reproject_embeddings : bool
+        flair's linear layer over the embeddings.
+    learning_rate, batch_size, max_epochs, patience, anneal_factor, min_learning_rate, max_grad_norm
+        SGD schedule: the rate is multiplied by ``anneal_factor`` after ``patience`` epochs without
+        dev improvement and the best epoch is restored; training stops below ``min_learning_rate``
+        or after ``max_epochs``. Without a dev set the training loss plays the dev score.
+    char_dim, char_hidden : int
+        Sizes of the ``char`` embedding.
+    fasttext_dim, fasttext_epochs : int
+        Sizes of ``word:train:fasttext``.
+    elmo_mode : {"all", "top", "average"}; elmo_stateful : bool; elmo_cache : bool
+        For ``elmo:`` specs (see :class:`multitag_flair.elmo_embedding.ElmoTokenEmbeddings`).
+    predict_batch_size : int
+    """
+
+    mc_modes = ("word", "locked", "all")
+    partial_training = True
+    hidden_states = True
+
+    def __init__(self, *, labels: Sequence[str], seed: int = 0,
+                 embeddings: Sequence[str] = ("word:train:fasttext", "char"),
+                 hidden_size: int = 128, rnn_layers: int = 1, dropout: float = 0.0, word_dropout: float = 0.05,
+                 locked_dropout: float = 0.5, reproject_embeddings: bool = True, learning_rate: float = 0.1,
+                 batch_size: int = 32, max_epochs: int = 30, patience: int = 3, anneal_factor: float = 0.5,
+                 min_learning_rate: float = 1e-4, max_grad_norm: float | None = 5.0, char_dim: int = 25,
+                 char_hidden: int = 25, fasttext_dim: int = 100, fasttext_epochs: int = 5,
+                 elmo_mode: str = "all", elmo_stateful: bool = False, elmo_cache: bool = True,
+                 predict_batch_size: int = 64):
+        self.labels = labels
+        self.seed = seed
+        self.embeddings = embeddings
+        self.hidden_size = hidden_size
+        self.rnn_layers = rnn_layers
+        self.dropout = dropout
+        self.word_dropout = word_dropout
+        self.locked_dropout = locked_dropout
+        self.reproject_embeddings = reproject_embeddings
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.anneal_factor = anneal_factor
+        self.min_learning_rate = min_learning_rate
+        self.max_grad_norm = max_grad_norm
+        self.char_dim = char_dim
+        self.char_hidden = char_hidden
+        self.fasttext_dim = fasttext_dim
+        self.fasttext_epochs = fasttext_epochs
+        self.elmo_mode = elmo_mode
+        self.elmo_stateful = elmo_stateful
+        self.elmo_cache = elmo_cache
+        self.predict_batch_size = predict_batch_size
+
+    # ------------------------------------------------------------------ building
+    def _embedding_specs(self) -> list[str]:
+        specs = [self.embeddings] if isinstance(self.embeddings, str) else list(self.embeddings)
+        if not specs:
+            raise MultitagError(f"{type(self).__name__}: embeddings is empty; give e.g. embeddings=['word:train:fasttext', 'char']")
+        return specs
+
+    def observe_unlabeled(self, sentences: Sequence[Sentence]) -> "FlairBiLSTMCRFTagger":
+        """Keep the pool's text for ``char`` dictionaries and ``word:train:fasttext`` vectors."""
+        self.unlabeled_text_ = [tuple(s.tokens) for s in sentences]
+        return self
+
+    def _build(self, texts: list[tuple[str, ...]]) -> SequenceTagger:
+        opts = StackOptions(seed=self.seed, char_dim=self.char_dim, char_hidden=self.char_hidden,
+                            fasttext_dim=self.fasttext_dim, fasttext_epochs=self.fasttext_epochs,
+                            elmo_mode=self.elmo_mode, elmo_stateful=self.elmo_stateful, elmo_cache=self.elmo_cache)
+        stack = build_stack(self._embedding_specs(), texts, opts)
+        for emb in stack.embeddings:
+            if getattr(emb, "static_embeddings", False):
+                for p in emb.parameters():
+                    p.requires_grad_(False)
+        torch.manual_seed(self.seed)  # the tagger's layers start the same whatever the stack drew
+        tag_dictionary = Dictionary(add_unk=False)
+        for label in self.labels:
+            tag_dictionary.add_item(label)
+        model = SequenceTagger(
+            embeddings=stack, tag_dictionary=tag_dictionary, tag_type=_TAG_TYPE, use_crf=True, use_rnn=True,
+            hidden_size=self.hidden_size, rnn_layers=self.rnn_layers, dropout=self.dropout,
+            word_dropout=self.word_dropout, locked_dropout=self.locked_dropout,
+            reproject_embeddings=self.reproject_embeddings, tag_format="BIO")
+        self._check_dictionary(model)
+        return model
+
+    def _check_dictionary(self, model: SequenceTagger) -> None:
+        d = model.label_dictionary
+        for j, label in enumerate(self.labels):
+            if d.get_idx_for_item(label) != j:
+                raise MultitagError(f"flair's tag dictionary does not keep the label order (label {label!r}); labels must be distinct")
+
+    # ------------------------------------------------------------------ scores
+    def _scores(self, model: SequenceTagger, sentences: list[FlairSentence]):
+        """CRF potentials of a batch through flair's layers (dropouts active as their modules say).
+
+        Returns
+        -------
+        emissions : (B, T, L); transitions : (L, L) from->to; start, end : (L,); mask : (B, T) bool;
+        hidden : (B, T, H) the input of the final linear layer
+        """
+        model.embeddings.embed(sentences)
+        lengths, x = model._make_padded_tensor_for_batch(sentences)
+        if model.use_dropout:
+            x = model.dropout(x)
+        if model.use_word_dropout:
+            x = model.word_dropout(x)
+        if model.use_locked_dropout:
+            x = model.locked_dropout(x)
+        if model.reproject_embeddings:
+            x = model.embedding2nn(x)
+        T = x.shape[1]
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = model.rnn(packed)
+        x, _ = pad_packed_sequence(out, batch_first=True, total_length=T)
+        if model.use_dropout:
+            x = model.dropout(x)
+        if model.use_locked_dropout:
+            x = model.locked_dropout(x)
+        hidden = x
+        L = len(self.labels)
+        emissions = model.linear(x)[..., :L]
+        tr = model.crf.transitions  # [to, from]
+        d = model.label_dictionary
+        start = tr[:L, d.get_idx_for_item("<START>")]
+        end = tr[d.get_idx_for_item("<STOP>"), :L]
+        mask = torch.arange(T, device=x.device).unsqueeze(0) < lengths.to(x.device).unsqueeze(1)
+        return emissions, tr[:L, :L].t(), start, end, mask, hidden
+
+    # ------------------------------------------------------------------ training
+    def fit(self, train: Corpus, dev: Corpus | None = None) -> "FlairBiLSTMCRFTagger":
+        self._check_trainable(train)
+        random.seed(self.seed)
+        np.random.seed(self.seed)
+        torch.manual_seed(self.seed)
+        texts = [tuple(s.tokens) for s in train]
+        if dev is not None:
+            texts += [tuple(s.tokens) for s in dev]
+        texts += list(getattr(self, "unlabeled_text_", []))
+        model = self._build(texts)
+        index = {label: j for j, label in enumerate(self.labels)}
+        items = [(to_flair(s), [(-1 if t is None else index[t]) for t in s.tags]) for s in train if len(s)]
+        if not items:
+            raise MultitagError(f"{type(self).__name__}.fit: every training sentence is empty")
+
+        def batch_loss(idx):
+            sents = [items[i][0] for i in idx]
+            em, tr, st, en, mask, _ = self._scores(model, sents)
+            tags = torch.full(mask.shape, -1, dtype=torch.long, device=em.device)
+            for row, i in enumerate(idx):
+                tags[row, :len(items[i][1])] = torch.tensor(items[i][1], dtype=torch.long)
+            return crf.partial_nll(em, tags, tr, st, en, mask).sum()
+
+        # vectors of static embeddings stay on the tokens across epochs; the others are recomputed
+        dynamic = [e.name for e in model.embeddings.embeddings if not getattr(e, "static_embeddings", False)]
+
+        static = [e.name for e in model.embeddings.embeddings if e.name not in dynamic]
+
+        def after_batch(idx):
+            sents = [items[i][0] for i in idx]
+            store_embeddings(sents, "cpu", dynamic_embeddings=dynamic)
+            _compact(sents, static)
+
+        score = None
+        dev_sents = [s for s in (dev or []) if len(s) and not s.is_unannotated]
+        if dev_sents:
+            self.model_ = model
+            score = lambda: self._dev_score(dev_sents)  # noqa: E731
+        schedule = Schedule(self.learning_rate, self.batch_size, self.max_epochs, self.patience,
+                            self.anneal_factor, self.min_learning_rate, self.max_grad_norm)
+        self.history_ = train_loop(model, len(items), batch_loss, score, schedule,
+                                   np.random.default_rng(self.seed), after_batch)
+        for s, _ in items:
+            s.clear_embeddings()
+        self.model_ = model
+        return self
+
+    def _dev_score(self, dev: list[Sentence]) -> float:
+        """Span F1 when dev is fully annotated, else accuracy over its annotated tokens."""
+        preds = self.predict(dev)
+        if all(s.is_fully_annotated for s in dev):
+            from multitag.evaluation import evaluate
+
+            return float(evaluate([list(s.tags) for s in dev], [p.tags for p in preds])["f1"])
+        hit = total = 0
+        for s, p in zip(dev, preds):
+            for g, t in zip(s.tags, p.tags):
+                if g is not None:
+                    total += 1
+                    hit += g == t
+        return hit / max(total, 1)
+
+    # ------------------------------------------------------------------ prediction
+    def _fitted(self) -> SequenceTagger:
+        model = getattr(self, "model_", None)
+        if model is None:
+            raise MultitagError(f"{type(self).__name__} is not fitted; call fit() or load() first")
+        return model
+
+    def predict(self, sentences: Sequence[Sentence], *, hidden: bool = False) -> list[Prediction]:
+        model = self._fitted()
+        model.eval()
+        L = len(self.labels)
+        out: list[Prediction | None] = [None] * len(sentences)
+        todo = [i for i, s in enumerate(sentences) if len(s)]
+        for i, s in enumerate(sentences):
+            if not len(s):
+                out[i] = Prediction([], np.zeros((0, L)), 0.0, np.zeros((0, self._hidden_dim()), np.float32) if hidden else None)
+        with torch.no_grad():
+            for start in range(0, len(todo), self.predict_batch_size):
+                chunk = todo[start:start + self.predict_batch_size]
+                fs = [to_flair(sentences[i]) for i in chunk]
+                em, tr, st, en, mask, hid = self._scores(model, fs)
+                paths, best = crf.viterbi(em, tr, st, en, mask)
+                logz = crf.log_partition(em, tr, st, en, mask)
+                margs = crf.marginals(em, tr, st, en, mask)
+                for row, i in enumerate(chunk):
+                    n = len(sentences[i])
+                    m = margs[row, :n].double().cpu().numpy()
+                    m = m / m.sum(axis=1, keepdims=True)
+                    out[i] = Prediction(
+                        tags=[self.labels[j] for j in paths[row, :n].tolist()], marginals=m,
+                        logprob=min(0.0, float(best[row] - logz[row])),
+                        hidden=hid[row, :n].float().cpu().numpy() if hidden else None)
+        return out  # type: ignore[return-value]
+
+    def _hidden_dim(self) -> int:
+        model = self._fitted()
+        return model.linear.in_features
+
+    def _dropout_modules(self, mode: str) -> list[torch.nn.Module]:
+        from flair.nn import LockedDropout, WordDropout
+
+        types = {"word": (WordDropout,), "locked": (LockedDropout,),
+                 "all": (WordDropout, LockedDropout, torch.nn.Dropout)}[mode]
+        # the tagger's own dropouts; embeddings are frozen and cached, so not sampled
+        mods = find_modules(self._fitted(), types, where=lambda name, m: not name.startswith("embeddings"))
+        mods = [m for m in mods if getattr(m, "dropout_rate", getattr(m, "p", 0.0)) > 0]
+        if not mods:
+            raise MultitagError(f"{type(self).__name__}: MC-dropout mode {mode!r} has no dropout to sample; "
+                                "set word_dropout / locked_dropout / dropout above 0")
+        return mods
+
+    def sample(self, sentences: Sequence[Sentence], *, n_samples: int, mode: str) -> list[np.ndarray]:
+        self._check_mode(mode)
+        model = self._fitted()
+        model.eval()
+        modules = self._dropout_modules(mode)
+        L = len(self.labels)
+        out = [np.zeros((n_samples, len(s), L)) for s in sentences]
+        todo = [i for i, s in enumerate(sentences) if len(s)]
+        with torch.random.fork_rng(devices=[]), torch.no_grad(), sampling(modules):
+            torch.manual_seed(self.seed)
+            for start in range(0, len(todo), self.predict_batch_size):
+                chunk = todo[start:start + self.predict_batch_size]
+                fs = [to_flair(sentences[i]) for i in chunk]
+                for k in range(n_samples):
+                    em, tr, st, en, mask, _ = self._scores(model, fs)
+                    margs = crf.marginals(em, tr, st, en, mask).double().cpu().numpy()
+                    for row, i in enumerate(chunk):
+                        m = margs[row, :len(sentences[i])]
+                        out[i][k] = m / m.sum(axis=1, keepdims=True)
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str) -> None:
+        model = self._fitted()
+        os.makedirs(path, exist_ok=True)
+        model.save(os.path.join(path, _MODEL))
+        params = self.get_params()
+        params["labels"] = list(params["labels"])
+        params["embeddings"] = [self.embeddings] if isinstance(self.embeddings, str) else list(self.embeddings)
+        meta = {"backend": type(self).__name__, "params": params, "flair": flair.__version__}
+        with open(os.path.join(path, _META), "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=1)
+
+    @classmethod
+    def load(cls, path: str) -> "FlairBiLSTMCRFTagger":
+        meta_path = os.path.join(path, _META)
+        if not os.path.isfile(meta_path):
+            raise MultitagError(f"{path} is not a saved {cls.__name__} (no {_META})")
+        with open(meta_path, encoding="utf-8") as f:
+            meta = json.load(f)
+        if meta.get("backend") != cls.__name__:
+            raise MultitagError(f"{path} holds a {meta.get('backend')} model, not a {cls.__name__}")
+        tagger = cls(**meta["params"])
+        model = SequenceTagger.load(os.path.join(path, _MODEL))
+        model.eval()
+        tagger._check_dictionary(model)
+        tagger.model_ = model
+        return tagger
+
+
+class ElmoBiLSTMCRFTagger(FlairBiLSTMCRFTagger):
+    """ELMo-BiLSTM-CRF: the flair BiLSTM-CRF over our ELMo encoder (vectors cached per sentence).
+
+    Parameters
+    ----------
+    elmo_options, elmo_weights : str
+        The official ``options.json`` and ``weights.hdf5`` of an ELMo model.
+    embeddings : list of str
+        More embeddings stacked after ELMo (none by default).
+    Other parameters as :class:`FlairBiLSTMCRFTagger`.
+    """
+
+    def __init__(self, *, labels: Sequence[str], seed: int = 0, elmo_options: str | None = None,
+                 elmo_weights: str | None = None, embeddings: Sequence[str] = (),
+                 hidden_size: int = 128, rnn_layers: int = 1, dropout: float = 0.0, word_dropout: float = 0.05,
+                 locked_dropout: float = 0.5, reproject_embeddings: bool = True, learning_rate: float = 0.1,
+                 batch_size: int = 32, max_epochs: int = 30, patience: int = 3, anneal_factor: float = 0.5,
+                 min_learning_rate: float = 1e-4, max_grad_norm: float | None = 5.0, char_dim: int = 25,
+                 char_hidden: int = 25, fasttext_dim: int = 100, fasttext_epochs: int = 5,
+                 elmo_mode: str = "all", elmo_stateful: bool = False, elmo_cache: bool = True,
+                 predict_batch_size: int = 64):
+        super().__init__(
+            labels=labels, seed=seed, embeddings=embeddings, hidden_size=hidden_size, rnn_layers=rnn_layers,
+            dropout=dropout, word_dropout=word_dropout, locked_dropout=locked_dropout,
+            reproject_embeddings=reproject_embeddings, learning_rate=learning_rate, batch_size=batch_size,
+            max_epochs=max_epochs, patience=patience, anneal_factor=anneal_factor,
+            min_learning_rate=min_learning_rate, max_grad_norm=max_grad_norm, char_dim=char_dim,
+            char_hidden=char_hidden, fasttext_dim=fasttext_dim, fasttext_epochs=fasttext_epochs,
+            elmo_mode=elmo_mode, elmo_stateful=elmo_stateful, elmo_cache=elmo_cache,
+            predict_batch_size=predict_batch_size)
+        self.elmo_options = elmo_options
+        self.elmo_weights = elmo_weights
+
+    def _embedding_specs(self) -> list[str]:
+        if not self.elmo_options or not self.elmo_weights:
+            raise MultitagError(
+                "elmo-bilstm-crf needs elmo_options=PATH/options.json and elmo_weights=PATH/weights.hdf5 "
+                "(an ELMo model in the official bilm-tf format; nothing is downloaded), or set "
+                "MULTITAG_ELMO_OPTIONS and MULTITAG_ELMO_WEIGHTS")
+        extra = [self.embeddings] if isinstance(self.embeddings, str) else list(self.embeddings)
+        return [f"elmo:{self.elmo_options},{self.elmo_weights}"] + extra
