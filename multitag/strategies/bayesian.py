@@ -38,19 +38,25 @@ def bald_tokens(samples: np.ndarray) -> np.ndarray:
     return np.maximum(h_mean - mean_h, 0.0)
 
 
-class VariationRatio(ScoringStrategy):
+class _SampleStrategy(ScoringStrategy):
+    """Token scores from MC-dropout samples, averaged over each sentence's tokens."""
+
+    needs = frozenset({"samples"})
+
+    @staticmethod
+    def token_scores_from(samples: np.ndarray) -> np.ndarray:  # (T, M, L) -> (T,)
+        raise NotImplementedError
+
+    def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
+        flat, offsets = _flat_samples(ctx)
+        return aggregate(self.token_scores_from(flat) if flat.ndim == 3 else np.zeros(0), offsets, "mean")
+
+
+class VariationRatio(_SampleStrategy):
     name = "vr"
-    needs = frozenset({"samples"})
-
-    def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
-        flat, offsets = _flat_samples(ctx)
-        return aggregate(variation_ratio_tokens(flat) if flat.ndim == 3 else np.zeros(0), offsets, "mean")
+    token_scores_from = staticmethod(variation_ratio_tokens)
 
 
-class BALD(ScoringStrategy):
+class BALD(_SampleStrategy):
     name = "bald"
-    needs = frozenset({"samples"})
-
-    def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
-        flat, offsets = _flat_samples(ctx)
-        return aggregate(bald_tokens(flat) if flat.ndim == 3 else np.zeros(0), offsets, "mean")
+    token_scores_from = staticmethod(bald_tokens)
