@@ -101,6 +101,12 @@ class Tagger(ABC):
         return f"{type(self).__name__}({params})"
 
     # ---------------------------------------------------------------- the contract
+    def check(self) -> None:
+        """Optional: raise :class:`MultitagError` if this configuration cannot work (a model folder
+        that does not exist, an unknown option value) without training anything. The engine calls it
+        on every backend of an experiment before the first fit, so a grid fails at once rather than
+        after hours of other runs. The default accepts everything."""
+
     def observe_unlabeled(self, sentences: Sequence[Sentence]) -> "Tagger":
         """Optional: text the backend may learn from without labels (the AL pool), given before
         :meth:`fit`. Backends that build features or embeddings from raw text (word clusters,

@@ -136,6 +136,7 @@ def train_cmd(backend: str, data: str, out: str | None, params: tuple[str, ...],
 
     ds = load_dataset(data)
     tagger = registry.create(backend, labels=ds.labels, seed=seed, **parse_params(params))
+    tagger.check()
     click.echo(f"{backend}: training on {len(ds.train)} sentences ({ds.train.n_tokens} tokens), {len(ds.labels)} labels", err=True)
     t0 = time.perf_counter()
     tagger.observe_unlabeled([s.unlabeled() for s in ds.train])

@@ -99,7 +99,7 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
     config.check()
     ds = load_data(config)
     for name in set(config.backends) | set(config.successors):
-        registry.create(name, labels=ds.labels, seed=0, **config.params.get(name, {}))  # fail early on bad params
+        registry.create(name, labels=ds.labels, seed=0, **config.params.get(name, {})).check()  # fail early
     p = plan(config, ds.train.has_pos)
     single = len(p.runs) + len(p.refused) == len(config.seeds)
     if p.refused and single:
