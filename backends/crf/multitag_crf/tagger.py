@@ -77,6 +77,9 @@ class CRFTagger(Tagger):
         if self.features not in FEATURE_SETS:
             raise MultitagError(f"CRFTagger: unknown features {self.features!r}; use one of {', '.join(FEATURE_SETS)}")
 
+    def check(self) -> None:
+        self._check_features()
+
     def _feature_key(self) -> tuple:
         if self.features == "paper":
             return ("paper",)
