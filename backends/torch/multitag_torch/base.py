@@ -1,0 +1,289 @@
+""":class:`TorchTagger`: what the four torch taggers share (vocabularies, embeddings, training,
+batched prediction, MC-dropout sampling, save/load).
+
+Subclasses define ``__init__`` (their parameters, stored only), ``_net_class`` and
+``_net_kwargs()``; the network classes live in :mod:`multitag_torch.models`.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+import torch
+
+from multitag.backend import Prediction, Tagger
+from multitag.data.sentence import Corpus, Sentence
+from multitag.errors import MultitagError
+
+from . import embeddings as E
+from .batching import Encoder, iter_batches
+from .trainer import TrainConfig, train as run_training
+from .vocab import CASES, Vocabulary, char_vocabulary, normalize
+
+FORMAT = "multitag-torch/1"
+
+
+class TorchTagger(Tagger):
+    """Base class of the torch taggers. Parameters every subclass has:
+
+    labels, seed
+        The label set (column order of marginals) and the seed of everything random.
+    embeddings : None, "random", "train:fasttext", "train:word2vec" or a file path
+        See :mod:`multitag_torch.embeddings`. Trained vectors use the text given to
+        :meth:`observe_unlabeled` plus the training text.
+    word_dim : int
+        Word embedding size (a vectors file sets its own).
+    freeze_embeddings : bool
+    optimizer, lr, batch_size, max_epochs, patience, clip, max_seconds
+        See :mod:`multitag_torch.trainer`.
+    predict_batch_size : int
+    threads : int or None
+        ``torch.set_num_threads`` for fit / predict / sample (None leaves torch's setting).
+    device : str
+    progress : bool
+        A tqdm bar per epoch and one line per epoch.
+    """
+
+    partial_training: ClassVar[bool] = True
+    hidden_states: ClassVar[bool] = True
+    _net_class: ClassVar[type] = None  # type: ignore[assignment]
+    _uses_chars: ClassVar[bool] = True
+
+    # ------------------------------------------------------------------ subclass hooks
+    def _net_kwargs(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers
+    def _setup_torch(self) -> None:
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+
+    def observe_unlabeled(self, sentences: Sequence[Sentence]) -> "TorchTagger":
+        self.unlabeled_text_ = [tuple(s.tokens) for s in sentences]
+        return self
+
+    def _build_vocab(self, train: Corpus) -> tuple[Vocabulary, Vocabulary, np.ndarray | None]:
+        pool = list(getattr(self, "unlabeled_text_", []))
+        train_text = [tuple(s.tokens) for s in train]
+        kind, arg = E.parse_spec(self.embeddings)
+        pretrained = None
+        if kind == "train":
+            pretrained = E.train_vectors(arg, pool + train_text, dim=self.word_dim, seed=self.seed)
+        elif kind == "file":
+            pretrained = E.load_vectors(arg)
+        counts = Counter(normalize(t) for toks in train_text for t in toks)
+        words = Vocabulary(sorted(counts, key=lambda w: (-counts[w], w)))
+        matrix = None
+        if pretrained is not None:
+            pw, pv = pretrained
+            table = E.lookup_table(pretrained)
+            for w in pw:
+                words.add(normalize(w))
+            matrix = np.full((len(words), pv.shape[1]), np.nan, dtype=np.float32)
+            for i, w in enumerate(words.itos):
+                j = table.get(w)
+                if j is not None:
+                    matrix[i] = pv[j]
+        chars = char_vocabulary(pool + train_text)
+        return words, chars, matrix
+
+    def _encoder(self) -> Encoder:
+        return Encoder(self.words_, self.chars_, self.labels)
+
+    def _build_net(self, arch: dict[str, Any], pretrained: np.ndarray | None) -> torch.nn.Module:
+        net = self._net_class(pretrained=pretrained, **arch)
+        return net.to(self.device)
+
+    def _check_fitted(self) -> None:
+        if getattr(self, "net_", None) is None:
+            raise MultitagError(f"{type(self).__name__} is not fitted: call fit() or load() first")
+
+    def _train_config(self) -> TrainConfig:
+        return TrainConfig(optimizer=self.optimizer, lr=self.lr, max_epochs=self.max_epochs, patience=self.patience,
+                           clip=self.clip, progress=self.progress, max_seconds=self.max_seconds)
+
+    # ------------------------------------------------------------------ the contract
+    def check(self) -> None:
+        """Reject a configuration that cannot work before any training: the embeddings spec (and
+        that its file exists), the optimizer, the device, sizes and probabilities."""
+        kind, arg = E.parse_spec(self.embeddings)
+        if kind == "file" and not os.path.isfile(arg):
+            raise MultitagError(f"{type(self).__name__}: embeddings file {arg!r} does not exist; pass an existing "
+                                "word2vec/GloVe file, 'train:fasttext', 'train:word2vec' or 'random'")
+        if self.optimizer not in ("sgd", "adam"):
+            raise MultitagError(f"{type(self).__name__}: optimizer must be 'sgd' or 'adam', not {self.optimizer!r}")
+        try:
+            dev = torch.device(self.device)
+        except (RuntimeError, TypeError) as e:
+            raise MultitagError(f"{type(self).__name__}: device {self.device!r} is not a torch device ({e})") from e
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            raise MultitagError(f"{type(self).__name__}: device {self.device!r} asked for but CUDA is not available; use device='cpu'")
+        for name in ("batch_size", "max_epochs", "predict_batch_size", "word_dim"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise MultitagError(f"{type(self).__name__}: {name} must be a positive integer, not {getattr(self, name)!r}")
+        for name in ("dropout", "word_dropout", "locked_dropout", "char_dropout", "unk_replace"):
+            v = getattr(self, name, None)
+            if v is not None and not 0 <= v < 1:
+                raise MultitagError(f"{type(self).__name__}: {name} must be in [0, 1), not {v!r}")
+
+    def fit(self, train: Corpus, dev: Corpus | None = None) -> "TorchTagger":
+        self.check()
+        self._check_trainable(train)
+        self._setup_torch()
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        words, chars, matrix = self._build_vocab(train)
+        self.words_, self.chars_ = words, chars
+        word_dim = matrix.shape[1] if matrix is not None else self.word_dim
+        self.arch_ = {"n_words": len(words), "word_dim": int(word_dim), "n_labels": len(self.labels),
+                      **self._net_kwargs()}
+        if self._uses_chars:
+            self.arch_["n_chars"] = len(chars)
+        self.net_ = self._build_net(self.arch_, matrix)
+        encoder = self._encoder()
+        sentences = [s for s in train if len(s) > 0]
+        dev_gold = [s for s in (dev or []) if s.is_fully_annotated and len(s) > 0]
+
+        def batches():
+            for _, b in iter_batches(sentences, encoder, self.batch_size, rng=rng, with_tags=True):
+                yield b.to(self.device)
+
+        score_fn = None
+        if dev_gold:
+            from multitag.evaluation import evaluate
+
+            scheme = "BIOES" if any(str(lab)[:2] in ("S-", "E-") for lab in self.labels) else "IOB2"
+            gold = [list(s.tags) for s in dev_gold]
+
+            def score_fn() -> float:
+                pred = self._decode(dev_gold, marginals=False, hidden=False, logprob=False)
+                return float(evaluate(gold, [p.tags for p in pred], scheme=scheme)["f1"])
+
+        n_batches = math.ceil(len(sentences) / self.batch_size)
+        self.history_ = run_training(self.net_, batches, self.net_.loss, self._train_config(), score_fn, n_batches)
+        return self
+
+    def _decode(self, sentences: Sequence[Sentence], *, marginals: bool, hidden: bool,
+                logprob: bool = True) -> list[Prediction]:
+        encoder = self._encoder()
+        L = len(self.labels)
+        out: list[Prediction | None] = [
+            Prediction([], np.zeros((0, L), dtype=np.float32), 0.0, np.zeros((0, self.net_.hidden_dim), dtype=np.float32) if hidden else None)
+            if len(s) == 0 else None for s in sentences]
+        real = [i for i, s in enumerate(sentences) if len(s) > 0]  # empty sentences never reach the network
+        self.net_.eval()
+        with torch.inference_mode():
+            for ids, batch in iter_batches([sentences[i] for i in real], encoder, self.predict_batch_size):
+                ids = [real[i] for i in ids]
+                d = self.net_.decode(batch.to(self.device), marginals=marginals, hidden=hidden, logprob=logprob)
+                paths = d.paths.cpu().numpy()
+                probs = d.probs.float().cpu().numpy() if d.probs is not None else None
+                lps = d.logprob.double().cpu().numpy()
+                hid = d.hidden.float().cpu().numpy() if d.hidden is not None else None
+                for k, i in enumerate(ids):
+                    n = batch.lengths[k]
+                    out[i] = Prediction(
+                        tags=[self.labels[j] for j in paths[k, :n]],
+                        marginals=probs[k, :n] if probs is not None else np.zeros((n, 0), dtype=np.float32),
+                        logprob=min(0.0, float(lps[k])),
+                        hidden=hid[k, :n] if hid is not None else None)
+        return out  # type: ignore[return-value]
+
+    def predict(self, sentences: Sequence[Sentence], *, hidden: bool = False) -> list[Prediction]:
+        self._check_fitted()
+        self._setup_torch()
+        if len(sentences) == 0:
+            return []
+        return self._decode(sentences, marginals=True, hidden=hidden)
+
+    def predict_tags(self, sentences: Sequence[Sentence]) -> list[list[str]]:
+        """Best paths only (Viterbi / greedy / argmax), without computing marginals."""
+        self._check_fitted()
+        self._setup_torch()
+        if len(sentences) == 0:
+            return []
+        return [p.tags for p in self._decode(sentences, marginals=False, hidden=False, logprob=False)]
+
+    def sample(self, sentences: Sequence[Sentence], *, n_samples: int, mode: str) -> list[np.ndarray]:
+        """MC-dropout: ``n_samples`` stochastic passes with the dropout modules of ``mode`` sampling.
+
+        Returns one ``(n_samples, n_tokens, L)`` float32 array per sentence. Deterministic for a given
+        seed, input and batch composition; the global torch RNG is left untouched. The network is
+        in eval mode afterwards, also after an exception.
+        """
+        self._check_mode(mode)
+        self._check_fitted()
+        if n_samples < 1:
+            raise MultitagError(f"n_samples must be >= 1, got {n_samples}")
+        self._setup_torch()
+        L = len(self.labels)
+        out: list[np.ndarray | None] = [np.zeros((n_samples, 0, L), dtype=np.float32) if len(s) == 0 else None
+                                        for s in sentences]
+        real = [i for i, s in enumerate(sentences) if len(s) > 0]
+        encoder = self._encoder()
+        modules = self.net_.mc_modules(mode)
+        # sentences per batch: the batch is tiled n_samples times, so fewer than for predict
+        per_batch = max(8, (4 * self.predict_batch_size) // n_samples)
+        self.net_.eval()
+        try:
+            with torch.random.fork_rng(devices=[]), torch.inference_mode():
+                torch.manual_seed(self.seed)
+                for ids, batch in iter_batches([sentences[i] for i in real], encoder, per_batch):
+                    ids = [real[i] for i in ids]
+                    probs = self.net_.sample(batch.to(self.device), n_samples, modules).float().cpu().numpy()
+                    for k, i in enumerate(ids):
+                        out[i] = probs[:, k, :batch.lengths[k]]
+        finally:
+            self.net_.eval()
+        return out  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str) -> None:
+        """Write ``params.json``, ``vocab.json``, ``arch.json`` and ``model.pt`` (a state_dict) to the
+        folder ``path``."""
+        self._check_fitted()
+        os.makedirs(path, exist_ok=True)
+        params = self.get_params()
+        params["labels"] = list(params["labels"])
+        try:
+            text = json.dumps({"format": FORMAT, "class": type(self).__name__, "params": params}, indent=1)
+        except TypeError as e:
+            raise MultitagError(f"cannot save {type(self).__name__}: a parameter is not JSON-serialisable ({e})") from e
+        with open(os.path.join(path, "params.json"), "w", encoding="utf8") as f:
+            f.write(text)
+        with open(os.path.join(path, "vocab.json"), "w", encoding="utf8") as f:
+            json.dump({"words": self.words_.to_list(), "chars": self.chars_.to_list()}, f)
+        with open(os.path.join(path, "arch.json"), "w", encoding="utf8") as f:
+            json.dump(self.arch_, f, indent=1)
+        state = {k: v.detach().cpu() for k, v in self.net_.state_dict().items()}
+        torch.save(state, os.path.join(path, "model.pt"))
+
+    @classmethod
+    def load(cls, path: str) -> "TorchTagger":
+        try:
+            with open(os.path.join(path, "params.json"), encoding="utf8") as f:
+                meta = json.load(f)
+            with open(os.path.join(path, "vocab.json"), encoding="utf8") as f:
+                vocab = json.load(f)
+            with open(os.path.join(path, "arch.json"), encoding="utf8") as f:
+                arch = json.load(f)
+        except FileNotFoundError as e:
+            raise MultitagError(f"{path!r} is not a saved {cls.__name__} folder (missing {os.path.basename(e.filename)})") from e
+        if meta.get("format") != FORMAT or meta.get("class") != cls.__name__:
+            raise MultitagError(f"{path!r} holds a {meta.get('class')} ({meta.get('format')}), not a {cls.__name__}")
+        tagger = cls(**meta["params"])
+        tagger.words_ = Vocabulary.from_list(vocab["words"])
+        tagger.chars_ = Vocabulary.from_list(vocab["chars"])
+        tagger.arch_ = arch
+        tagger.net_ = tagger._build_net(arch, None)
+        state = torch.load(os.path.join(path, "model.pt"), map_location=tagger.device, weights_only=True)
+        tagger.net_.load_state_dict(state)
+        tagger.net_.eval()
+        return tagger
+
+
+__all__ = ["TorchTagger", "CASES"]

@@ -1,0 +1,119 @@
+"""Word vectors for the embedding layer: random, loaded from a file, or trained on the pool text.
+
+The ``embeddings`` parameter of the taggers selects one:
+
+``None`` or ``"random"``
+    Randomly initialised (uniform in ``[-sqrt(3/d), sqrt(3/d)]``), learned with the model.
+``"train:fasttext"`` / ``"train:word2vec"``
+    Trained with gensim (FastText or Word2Vec, CBOW, ``workers=1``, seeded, deterministic hash) on
+    the normalised text (lower case, digits -> 0) of the pool given to ``observe_unlabeled``
+    together with the training text. This is the offline way to get pretrained vectors.
+``PATH``
+    A word2vec/GloVe file read with gensim: binary when it ends in ``.bin``, otherwise text (with
+    or without the ``count dim`` header line that word2vec text files have and GloVe files lack);
+    ``.kv`` files saved by gensim ``KeyedVectors.save`` are read too.
+"""
+from __future__ import annotations
+
+import os
+import zlib
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from multitag.errors import MultitagError
+
+from .vocab import normalize
+
+
+def _hash(s: str) -> int:
+    # gensim seeds each word vector through ``hashfxn``; Python's hash() changes between processes
+    return zlib.crc32(s.encode("utf8"))
+
+
+def parse_spec(spec: str | None) -> tuple[str, str | None]:
+    """``("random", None)``, ``("train", "fasttext" | "word2vec")`` or ``("file", path)``."""
+    if spec is None or spec == "random":
+        return "random", None
+    if not isinstance(spec, str):
+        raise MultitagError(f"embeddings must be None, 'random', 'train:fasttext', 'train:word2vec' or a file path, not {spec!r}")
+    if spec.startswith("train:"):
+        kind = spec.split(":", 1)[1]
+        if kind not in ("fasttext", "word2vec"):
+            raise MultitagError(f"embeddings {spec!r}: use 'train:fasttext' or 'train:word2vec'")
+        return "train", kind
+    return "file", spec
+
+
+def train_vectors(kind: str, texts: Iterable[Sequence[str]], *, dim: int, seed: int, epochs: int = 10,
+                  window: int = 5, min_count: int = 1, bucket: int | None = None) -> tuple[list[str], np.ndarray]:
+    """Train FastText or Word2Vec vectors on ``texts`` (token sequences; normalised here).
+
+    Returns
+    -------
+    words : list of str, length V (normalised forms)
+    vectors : ndarray, shape (V, dim), float32
+    """
+    from gensim.models import FastText, Word2Vec
+
+    corpus = [[normalize(t) for t in toks] for toks in texts if len(toks)]
+    if not corpus:
+        raise MultitagError("cannot train word vectors: there is no text (give the pool to observe_unlabeled or train on non-empty data)")
+    common = dict(vector_size=dim, window=window, min_count=min_count, workers=1, seed=seed,
+                  epochs=epochs, hashfxn=_hash, sg=0)
+    if kind == "fasttext":
+        if bucket is None:  # n-gram hash buckets: gensim's 2M default costs 2M x dim floats
+            bucket = int(min(200_000, max(2_000, 10 * len({w for s in corpus for w in s}))))
+        model = FastText(sentences=corpus, bucket=bucket, **common)
+    else:
+        model = Word2Vec(sentences=corpus, **common)
+    kv = model.wv
+    return list(kv.index_to_key), np.asarray(kv.vectors[: len(kv.index_to_key)], dtype=np.float32)
+
+
+def _has_header(path: str) -> bool:
+    with open(path, encoding="utf8", errors="replace") as f:
+        first = f.readline().split()
+    return len(first) == 2 and all(x.isdigit() for x in first)
+
+
+def load_vectors(path: str, *, limit: int | None = None) -> tuple[list[str], np.ndarray]:
+    """Read word vectors from a word2vec/GloVe text or binary file (see the module docstring).
+
+    Returns
+    -------
+    words : list of str, length V (as in the file)
+    vectors : ndarray, shape (V, d), float32
+    """
+    from gensim.models import KeyedVectors
+
+    if not os.path.isfile(path):
+        raise MultitagError(f"embeddings file {path!r} does not exist; pass an existing word2vec/GloVe file, "
+                            "'train:fasttext' to train vectors on the pool text, or 'random'")
+    try:
+        if path.endswith(".kv"):
+            kv = KeyedVectors.load(path)
+        elif path.endswith(".bin"):
+            kv = KeyedVectors.load_word2vec_format(path, binary=True, limit=limit)
+        else:
+            kv = KeyedVectors.load_word2vec_format(path, binary=False, limit=limit, no_header=not _has_header(path))
+    except Exception as e:  # gensim raises many kinds of errors for a malformed file
+        raise MultitagError(f"cannot read word vectors from {path!r} ({type(e).__name__}: {e}); "
+                            "expected a word2vec/GloVe text file or a word2vec .bin file") from e
+    words = list(kv.index_to_key)
+    return words, np.asarray(kv.vectors[: len(words)], dtype=np.float32)
+
+
+def lookup_table(pretrained: tuple[list[str], np.ndarray] | None) -> dict[str, int]:
+    """Map normalised word -> row of the pretrained matrix (an exact match of the normalised form
+    wins over a word that only normalises to it)."""
+    if pretrained is None:
+        return {}
+    words, _ = pretrained
+    table: dict[str, int] = {}
+    for i, w in enumerate(words):
+        table.setdefault(normalize(w), i)
+    for i, w in enumerate(words):
+        if w == normalize(w):
+            table[w] = i
+    return table
