@@ -72,7 +72,9 @@ class TorchTagger(Tagger):
         kind, arg = E.parse_spec(self.embeddings)
         pretrained = None
         if kind == "train":
-            pretrained = E.train_vectors(arg, pool + train_text, dim=self.word_dim, seed=self.seed)
+            seen = set(pool)  # in AL the labeled sentences are pool sentences: the text stays the same
+            text = pool + [t for t in train_text if t not in seen]
+            pretrained = E.train_vectors(arg, text, dim=self.word_dim, seed=self.seed)
         elif kind == "file":
             pretrained = E.load_vectors(arg)
         counts = Counter(normalize(t) for toks in train_text for t in toks)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections import OrderedDict
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -45,9 +46,17 @@ def parse_spec(spec: str | None) -> tuple[str, str | None]:
     return "file", spec
 
 
+_TRAINED: "OrderedDict[tuple, tuple[list[str], np.ndarray]]" = OrderedDict()
+_TRAINED_MAX = 4
+
+
 def train_vectors(kind: str, texts: Iterable[Sequence[str]], *, dim: int, seed: int, epochs: int = 10,
                   window: int = 5, min_count: int = 1, bucket: int | None = None) -> tuple[list[str], np.ndarray]:
     """Train FastText or Word2Vec vectors on ``texts`` (token sequences; normalised here).
+
+    Results are memoised per process (the last few texts and settings): an AL run fits a new model
+    every iteration on the same pool text, and gensim training is deterministic (one worker, a
+    fixed seed and hash), so the vectors are the same and are trained once.
 
     Returns
     -------
@@ -57,6 +66,11 @@ def train_vectors(kind: str, texts: Iterable[Sequence[str]], *, dim: int, seed: 
     from gensim.models import FastText, Word2Vec
 
     corpus = [[normalize(t) for t in toks] for toks in texts if len(toks)]
+    key = (kind, dim, seed, epochs, window, min_count, bucket, hash(tuple(map(tuple, corpus))))
+    if key in _TRAINED:
+        _TRAINED.move_to_end(key)
+        words, vectors = _TRAINED[key]
+        return list(words), vectors.copy()
     if not corpus:
         raise MultitagError("cannot train word vectors: there is no text (give the pool to observe_unlabeled or train on non-empty data)")
     common = dict(vector_size=dim, window=window, min_count=min_count, workers=1, seed=seed,
@@ -68,7 +82,11 @@ def train_vectors(kind: str, texts: Iterable[Sequence[str]], *, dim: int, seed: 
     else:
         model = Word2Vec(sentences=corpus, **common)
     kv = model.wv
-    return list(kv.index_to_key), np.asarray(kv.vectors[: len(kv.index_to_key)], dtype=np.float32)
+    result = (list(kv.index_to_key), np.asarray(kv.vectors[: len(kv.index_to_key)], dtype=np.float32))
+    _TRAINED[key] = (list(result[0]), result[1].copy())
+    while len(_TRAINED) > _TRAINED_MAX:
+        _TRAINED.popitem(last=False)
+    return result
 
 
 def _has_header(path: str) -> bool:

@@ -77,3 +77,22 @@ def test_dropout_types_and_sampling_switch():
     per_token = z.reshape(-1, 8)
     assert all(torch.equal(r, torch.zeros(8)) or torch.equal(r, torch.ones(8)) for r in per_token)
     assert find_modules(net, (Dropout,)) == [net[2]]  # torch's own nn.Dropout is not ours
+
+
+def test_trained_vectors_are_memoised_and_equal_to_a_fresh_training():
+    import numpy as np
+
+    from multitag_torch import embeddings as E
+
+    text = [("the", "cat", "sat"), ("a", "dog", "ran", "home"), ("the", "dog", "sat")] * 5
+    E._TRAINED.clear()
+    words1, vec1 = E.train_vectors("word2vec", text, dim=8, seed=3, epochs=2)
+    assert len(E._TRAINED) == 1
+    words2, vec2 = E.train_vectors("word2vec", text, dim=8, seed=3, epochs=2)  # from the memo
+    E._TRAINED.clear()
+    words3, vec3 = E.train_vectors("word2vec", text, dim=8, seed=3, epochs=2)  # trained again
+    assert words1 == words2 == words3
+    assert np.array_equal(vec1, vec2) and np.array_equal(vec1, vec3)
+    vec2[0, 0] += 1.0  # a caller changing its copy must not change the memo
+    assert np.array_equal(E.train_vectors("word2vec", text, dim=8, seed=3, epochs=2)[1], vec1)
+    assert not np.array_equal(E.train_vectors("word2vec", text, dim=8, seed=4, epochs=2)[1], vec1)
