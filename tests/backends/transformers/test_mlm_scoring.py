@@ -1,0 +1,42 @@
+"""Masked-LM breaking-ties scores (initial-set selection) on a tiny random BertForMaskedLM."""
+import numpy as np
+import pytest
+import torch
+from transformers import AutoTokenizer, BertForMaskedLM
+
+from multitag.data.sentence import Sentence
+from multitag.errors import MultitagError
+from multitag_transformers.mlm_scoring import mlm_margin_scores
+
+
+def _reference(words, path):
+    """Mask each word via the tokenizer's own [MASK] handling and take the smallest top-2 margin."""
+    tok = AutoTokenizer.from_pretrained(path)
+    net = BertForMaskedLM.from_pretrained(path).eval()
+    margins = []
+    for w in range(len(words)):
+        masked = words[:w] + [tok.mask_token] + words[w + 1:]
+        enc = tok(masked, is_split_into_words=True, return_tensors="pt")
+        pos = int((enc["input_ids"][0] == tok.mask_token_id).nonzero()[0, 0])
+        with torch.no_grad():
+            p = torch.softmax(net(**enc).logits[0, pos], -1)
+        top = torch.topk(p, 2).values
+        margins.append(float(top[0] - top[1]))
+    return min(margins)
+
+
+def test_scores_match_a_word_by_word_reference(tiny_mlm):
+    sents = [Sentence(["John", "walked", "to", "London", "."]), Sentence(["Siemens"]),
+             Sentence(["the", "Reuters", "said", "today", "in", "Paris"])]
+    scores = mlm_margin_scores(sents, tiny_mlm, batch_size=4)
+    assert scores.shape == (3,) and scores.dtype == np.float64
+    assert np.all((scores >= 0) & (scores <= 1))
+    for s, got in zip(sents, scores):
+        assert got == pytest.approx(_reference(list(s.tokens), tiny_mlm), abs=1e-5)
+    again = mlm_margin_scores([list(s.tokens) for s in reversed(sents)], tiny_mlm, batch_size=1)
+    assert np.allclose(again[::-1], scores, atol=1e-5)
+
+
+def test_missing_model_is_a_multitag_error(tmp_path):
+    with pytest.raises(MultitagError, match="minilm"):
+        mlm_margin_scores([Sentence(["a"])], str(tmp_path / "none"))
