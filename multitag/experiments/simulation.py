@@ -262,7 +262,9 @@ class Simulation:
         for r in mine:
             done.setdefault(r["iteration"], []).append(r)
         K = len(self.protocol.budgets)
-        self._reveal(self._seed_set(), 0, None)
+        seed_set = self._seed_set()
+        self.seed_ids = [self.pool.sentences[a.sentence].id for a in seed_set]
+        self._reveal(seed_set, 0, None)
         start = 0
         for it in range(K + 1):
             recs = done.get(it, [])
@@ -274,6 +276,8 @@ class Simulation:
             start = it + 1
         for it in range(start, K + 1):
             records = self._fit_and_evaluate(it)
+            if it == 0:
+                records[0]["initial_selected"] = self.seed_ids
             if it < K:
                 annotations, queried = self._select(it, self.protocol.budgets[it])
                 sel_ids = []

@@ -40,3 +40,30 @@ def test_scores_match_a_word_by_word_reference(tiny_mlm):
 def test_missing_model_is_a_multitag_error(tmp_path):
     with pytest.raises(MultitagError, match="minilm"):
         mlm_margin_scores([Sentence(["a"])], str(tmp_path / "none"))
+
+
+def test_initial_lm_seed_set_takes_the_smallest_margin_sentences(tmp_path, tiny_mlm):
+    """End to end: `--initial lm` reveals first the pool sentences with the smallest MLM margin."""
+    from multitag import registry
+    from multitag.baseline import CountTagger
+    from multitag.data.readers import read_conll
+    from multitag.data.writers import write_conll
+    from multitag.experiments.config import ExperimentConfig
+    from multitag.experiments.results import ResultsStore
+    from multitag.experiments.runner import run_experiment
+    from multitag.testing import synthetic_corpus
+
+    data = tmp_path / "data"
+    write_conll(synthetic_corpus(20, seed=3, prefix="train"), data / "train.txt")
+    write_conll(synthetic_corpus(10, seed=4, prefix="test"), data / "test.txt")
+    pool = read_conll(data / "train.txt", id_prefix="train")
+    margins = mlm_margin_scores(pool, tiny_mlm)
+    hardest = pool[int(np.argmin(margins))]
+    config = ExperimentConfig(data=str(data), backends=["count"], strategies=["random"], seeds=[0], initial_size="1",
+                              schedule="1%x1", valid="none", initials=["lm"], params={"initial-lm": {"model": tiny_mlm}})
+    with registry.registered("count", CountTagger):
+        run_experiment(config, str(tmp_path / "out"), progress=False, report=False)
+    first = [r for r in ResultsStore(str(tmp_path / "out" / "results.jsonl")).load() if r["iteration"] == 0][0]
+    assert first["initial_selected"] == [hardest.id]
+    assert first["sentences_annotated"] == 1 and first["tokens_annotated"] == len(hardest)
+    assert first["initial"] == "lm"
