@@ -36,9 +36,12 @@ class Curve:
         if k["role"] == "successor":
             parts[0] = f"{k['model']} (acq. {k['backend']})"
         parts.append(k["strategy"])
+        defaults = {"level": "sentence", "training_mode": "auto", "initial": "random"}
+        shown = {x for x in defaults if k.get(x) not in (None, defaults[x])}
+        if shown & {"training_mode"}:
+            shown.add("level")  # "bt / sentence / mask" reads better than "bt / mask"
         for extra in ("level", "training_mode", "initial"):
-            default = {"level": "sentence", "training_mode": "auto", "initial": "random"}[extra]
-            if k.get(extra) not in (None, default):
+            if extra in shown:
                 parts.append(str(k[extra]))
         return " / ".join(parts)
 
