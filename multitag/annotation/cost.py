@@ -8,9 +8,9 @@ The model (configurable; the defaults are round guesses, not a calibration):
 * ``tokens_read``: at sentence level the whole sentence; at entity/token level the revealed tokens
   plus a window of 2 tokens either side (paper 000 estimates that window as the local context needed
   to annotate NER), counted once per token per iteration;
-* ``labels_assigned``: one decision per entity span revealed plus one per ``O`` token that was
-  queried on its own (at sentence level the annotator marks entities only, so ``O`` tokens cost no
-  decision).
+* ``labels_assigned``: one decision per entity span revealed (its first token) plus one per other
+  token queried on its own: an ``O``, or at token level an inside token labelled without its
+  entity (at sentence level the annotator marks entities only, so ``O`` tokens cost no decision).
 """
 from __future__ import annotations
 

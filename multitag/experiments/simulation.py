@@ -140,7 +140,11 @@ class Simulation:
                 for t in toks:
                     window.update(range(max(0, t - CONTEXT_WINDOW), min(len(self.gold[i]), t + CONTEXT_WINDOW + 1)))
                 read += len(window)
-                labels += spans_here + sum(1 for t in queried.get(i, ()) if self.gold[i].tags[t] == "O")
+                # one decision per entity span (its B-/S- token) plus one per other token queried on
+                # its own: an O, or at token level an inside token labelled without its entity
+                labels += spans_here + sum(
+                    1 for t in queried.get(i, ())
+                    if self.gold[i].tags[t] == "O" or (self.spec.level == "token" and self.gold[i].tags[t][0] in "IE"))
         self.seconds += self.protocol.cost.seconds(sentences=0, tokens_read=read, labels=labels)
 
     def _reveal(self, annotations: list[Annotation], iteration: int, queried: dict[int, set[int]] | None):

@@ -151,3 +151,31 @@ def test_mask_is_refused_for_a_backend_without_partial_training(tmp_path, data_d
             _run(tmp_path, data_dir, "full", levels=["token"], training_modes=["mask"])
         recs = _run(tmp_path, data_dir, "full", levels=["token"], training_modes=["drop"])
         assert len(recs) == 4
+
+
+def test_cost_model_counts_decisions_per_level():
+    from multitag.annotation.cost import CostModel
+    from multitag.annotation.pool import Annotation
+    from multitag.baseline import CountTagger
+    from multitag.data.dataset import Dataset
+    from multitag.experiments.budget import InitialSize
+    from multitag.experiments.simulation import Protocol, RunSpec, Simulation
+
+    data = Dataset(train=Corpus([NY]), dev=None, test=Corpus([NY]), scheme="IOB2")
+    cost = CostModel(sentence=2.0, token_read=0.0, label=1.0)
+
+    def seconds(level, annotations, queried):
+        sim = Simulation(RunSpec("count", "bt", 0, level=level), Protocol(InitialSize(sentences=1), [1], cost=cost),
+                         data, make_backend=lambda n, s: CountTagger(labels=["O", "B-LOC", "I-LOC"]),
+                         on_iteration=lambda r: None)
+        sim._reveal(annotations, 1, queried)
+        return sim.seconds
+
+    whole = Annotation(0, tuple(range(6)), NY.tags)
+    assert seconds("sentence", [whole], None) == 2.0 + 1.0           # open the sentence, mark one entity
+    entity = Annotation(0, (3, 4), ("B-LOC", "I-LOC"))
+    assert seconds("entity", [entity], {0: {4}}) == 2.0 + 1.0         # "York" asked, one span decision
+    york = Annotation(0, (4,), ("I-LOC",))
+    assert seconds("token", [york], {0: {4}}) == 2.0 + 1.0            # the inside token alone is a decision
+    o = Annotation(0, (1,), ("O",))
+    assert seconds("token", [o], {0: {1}}) == 2.0 + 1.0               # so is an O
