@@ -87,7 +87,6 @@ def main() -> None:
     ap.add_argument("--json", default="transformer_inference.json", help="where to write the results")
     args = ap.parse_args()
 
-    import numpy as np
     import torch
     import transformers
     from transformers import pipeline

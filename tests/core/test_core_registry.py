@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import math
 import sys
-import textwrap
 import uuid
 
 import numpy as np

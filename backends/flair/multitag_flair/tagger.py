@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch

@@ -181,7 +181,7 @@ def test_badge_prefers_high_gradient_norm_sentences():
     """10 uncertain sentences (near-uniform marginals) among 100; the rest are confident (tiny
     gradients). Random selection picks ~10% uncertain ones; BADGE must pick mostly them."""
     rng = np.random.default_rng(7)
-    n, L, d = 100, 3, 8
+    n, d = 100, 8
     lengths = rng.integers(5, 20, size=n)
     uncertain = rng.permutation(n)[:10]
     preds = []
