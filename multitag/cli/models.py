@@ -1,0 +1,97 @@
+"""``multitag train`` and ``multitag evaluate``: one model, trained or saved."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import click
+
+from multitag.cli import main
+from multitag.cli.params import parse_params
+from multitag.errors import MultitagError
+
+
+@main.command("train")
+@click.option("--backend", required=True, help="Registered backend or preset name (see `multitag backends`).")
+@click.option("--data", required=True, type=click.Path(), help="Data folder with train/dev/test files, or a train file.")
+@click.option("--out", "out", type=click.Path(), default=None, help="Folder to write the trained model to.")
+@click.option("--param", "params", multiple=True, help="Backend parameter KEY=VALUE (repeatable), e.g. --param features=paper.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--no-dev", is_flag=True, help="Do not pass the dev split to the backend (no early stopping on dev).")
+def train_cmd(backend: str, data: str, out: str | None, params: tuple[str, ...], seed: int, no_dev: bool) -> None:
+    """Train BACKEND on the train split, validate on dev, print test P/R/F1 and save the model."""
+    from multitag import registry
+    from multitag.data import load_dataset
+    from multitag.evaluation import evaluate
+
+    ds = load_dataset(data)
+    tagger = registry.create(backend, labels=ds.labels, seed=seed, **parse_params(params))
+    tagger.check()
+    click.echo(f"{backend}: training on {len(ds.train)} sentences ({ds.train.n_tokens} tokens), {len(ds.labels)} labels", err=True)
+    t0 = time.perf_counter()
+    tagger.observe_unlabeled([s.unlabeled() for s in ds.train])
+    tagger.fit(ds.train, None if no_dev else ds.dev)
+    train_s = time.perf_counter() - t0
+    result = {"backend": backend, "params": {k: str(v) for k, v in tagger.get_params().items() if k != "labels"},
+              "train_seconds": round(train_s, 2)}
+    for split in ("dev", "test"):
+        corpus = getattr(ds, split)
+        if corpus is None:
+            continue
+        t0 = time.perf_counter()
+        preds = tagger.predict([s.unlabeled() for s in corpus])
+        scores = evaluate([s.tags for s in corpus], [p.tags for p in preds], scheme=ds.scheme)
+        result[split] = {k: scores[k] for k in ("precision", "recall", "f1")}
+        result[f"{split}_predict_seconds"] = round(time.perf_counter() - t0, 2)
+        if split == "test":
+            result["test"]["per_type"] = scores["per_type"]
+    if out:
+        tagger.save(out)
+        with open(os.path.join(out, "multitag-train.json") if os.path.isdir(out) else out + ".json", "w") as fh:
+            json.dump({**result, "backend_class": f"{type(tagger).__module__}:{type(tagger).__qualname__}"}, fh, indent=2)
+        result["model"] = out
+    for split in ("dev", "test"):
+        if split in result:
+            r = result[split]
+            click.echo(f"{split}: P={r['precision']:.4f} R={r['recall']:.4f} F1={r['f1']:.4f}")
+    click.echo(f"train time: {train_s:.1f}s" + (f"; model written to {out}" if out else ""))
+
+
+def _load_model(path: str):
+    """Load a model written by `multitag train --out` (its JSON sidecar names the backend class)."""
+    import importlib
+
+    meta_path = os.path.join(path, "multitag-train.json") if os.path.isdir(path) else path + ".json"
+    if not os.path.exists(meta_path):
+        raise MultitagError(f"{path}: not a model written by `multitag train --out` (no {os.path.basename(meta_path)})")
+    with open(meta_path) as fh:
+        meta = json.load(fh)
+    module, _, qual = meta["backend_class"].partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), qual)
+    except (ImportError, AttributeError) as e:
+        raise MultitagError(f"{path}: the backend {meta['backend_class']} is not installed ({e})") from None
+    return cls.load(path), meta
+
+
+@main.command("evaluate")
+@click.option("--model", required=True, type=click.Path(exists=True), help="A model written by `multitag train --out`.")
+@click.option("--data", required=True, type=click.Path(exists=True), help="A labeled file, or a data folder (its test split).")
+@click.option("--split", default="test", show_default=True, help="Split to evaluate when --data is a folder.")
+def evaluate_cmd(model: str, data: str, split: str) -> None:
+    """Evaluate a saved model on labeled data: span P/R/F1, micro and per type."""
+    from multitag.data import load_dataset
+    from multitag.evaluation import evaluate
+
+    tagger, _ = _load_model(model)
+    ds = load_dataset(data)
+    corpus = ds.split(split) if os.path.isdir(data) else ds.train
+    unknown = set(corpus.labels()) - set(tagger.labels)
+    if unknown:
+        click.echo(f"warning: tags unknown to the model (always counted as misses): {', '.join(sorted(unknown))}", err=True)
+    preds = tagger.predict([s.unlabeled() for s in corpus])
+    scores = evaluate([s.tags for s in corpus], [p.tags for p in preds], scheme=ds.scheme)
+    click.echo(f"P={scores['precision']:.4f} R={scores['recall']:.4f} F1={scores['f1']:.4f} ({scores['support']} spans)")
+    for typ, v in sorted(scores["per_type"].items()):
+        click.echo(f"  {typ:<24} P={v['precision']:.4f} R={v['recall']:.4f} F1={v['f1']:.4f} n={v['support']}")
