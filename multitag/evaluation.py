@@ -1,9 +1,11 @@
-"""Span-level precision / recall / F1 with seqeval in strict mode under an explicit scheme."""
+"""Span-level precision / recall / F1, identical to seqeval in strict mode under an explicit scheme
+(spans from :mod:`multitag.data.entity_spans`, the one span function of multitag)."""
 from __future__ import annotations
 
 from collections import Counter
 from typing import Sequence
 
+from multitag.data.entity_spans import strict_bioes_spans, strict_iob2_spans
 from multitag.data.schemes import convert, normalize_scheme
 from multitag.errors import MultitagError
 
@@ -25,13 +27,11 @@ class Evaluator:
     """
 
     def __init__(self, gold: Sequence[Sequence[str]], *, scheme: str = "IOB2"):
-        from seqeval.scheme import IOB2, IOBES
-
         self.scheme = normalize_scheme(scheme)
         for i, g in enumerate(gold):
             if any(t is None for t in g):
                 raise MultitagError(f"evaluate: sentence {i} has unannotated gold tags")
-        self._mode = {"IOB1": IOB2, "IOB2": IOB2, "BIOES": IOBES}[self.scheme]
+        self._bioes = self.scheme == "BIOES"
         self._gold = [tuple(self._in_scheme(g)) for g in gold]
         self._gold_spans = [self._spans(g) for g in self._gold]
         self._true = Counter(t for spans in self._gold_spans for t, _, _ in spans)
@@ -40,11 +40,7 @@ class Evaluator:
         return convert(tags, "IOB1", "IOB2") if self.scheme == "IOB1" else list(tags)
 
     def _spans(self, tags: Sequence[str]) -> set[tuple[str, int, int]]:
-        if self._mode.__name__ == "IOB2":
-            return _strict_iob2_spans(tags)
-        from seqeval.scheme import Tokens
-
-        return {(e.tag, e.start, e.end) for e in Tokens(list(tags), scheme=self._mode, suffix=False, delimiter="-").entities}
+        return strict_bioes_spans(tags) if self._bioes else strict_iob2_spans(tags)
 
     def score(self, predicted: Sequence[Sequence[str]]) -> dict:
         """Micro P/R/F1 and support (gold spans), plus ``per_type``: type -> the same four keys."""
@@ -65,25 +61,6 @@ class Evaluator:
             n_pred.update(t for t, _, _ in ps)
         per_type = {t: _prf(tp[t], n_pred[t], self._true[t]) for t in sorted(set(self._true) | set(n_pred))}
         return {**_prf(sum(tp.values()), sum(n_pred.values()), sum(self._true.values())), "per_type": per_type}
-
-
-def _strict_iob2_spans(tags: Sequence[str]) -> set[tuple[str, int, int]]:
-    """seqeval's strict IOB2 spans, without its per-token objects: ``B-X`` starts a span that ``I-X``
-    continues; an ``I-`` that does not continue a span of its type starts nothing. Tested equal to
-    ``seqeval.scheme.Tokens(..., scheme=IOB2)``."""
-    out = set()
-    typ, start = None, -1
-    for i, tag in enumerate(tags):
-        if typ is not None and tag[:2] == "I-" and tag[2:] == typ:
-            continue
-        if typ is not None:
-            out.add((typ, start, i))
-            typ = None
-        if tag[:2] == "B-":
-            typ, start = tag[2:], i
-    if typ is not None:
-        out.add((typ, start, len(tags)))
-    return out
 
 
 def evaluate(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], *, scheme: str = "IOB2") -> dict:

@@ -1,24 +1,41 @@
-"""The active learner: ``query(budget)`` chooses what to annotate, ``teach(annotations)`` records it.
+"""The active learner: one annotation cycle for simulations and real rounds alike.
 
-It sees the backend only through the :class:`~multitag.backend.Tagger` contract and the strategy
-only through :class:`~multitag.strategies.base.Strategy`; no code here branches on a backend class.
+``query(budget)`` chooses what to annotate at the learner's annotation level, ``teach(answers)``
+reveals the answers in the pool and accounts for them (tokens, entity spans, sentences touched,
+estimated seconds under the cost model), ``fit()`` trains the acquisition model on what is known.
 :class:`~multitag.experiments.simulation.Simulation` drives it with a gold-label oracle; a real
-annotation loop drives it with people.
+annotation project drives it with people.
+
+It sees the backend only through the :class:`~multitag.backend.Tagger` contract, the strategy only
+through :class:`~multitag.strategies.base.Strategy` and the level only through
+:class:`~multitag.annotation.levels.AnnotationLevel`; no code here branches on a backend class.
+
+All randomness derives from the learner's ``seed``: :meth:`ActiveLearner.rng` gives the generator of
+an iteration and a stream, so the same seed gives the same seed set and selections.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from multitag.annotation.budget import InitialSize
+from multitag.annotation.cost import CostModel
+from multitag.annotation.initial import InitialSelection, get_initial_selection
+from multitag.annotation.levels import LEVELS, Annotate, AnnotationLevel, get_level
 from multitag.annotation.pool import Annotation, Pool, Query, RevealStats
+from multitag.annotation.training_modes import apply_mode, resolve_mode
 from multitag.backend import Tagger
 from multitag.data.sentence import Corpus
-from multitag.errors import CompatibilityError
-from multitag.strategies.base import QueryContext, Strategy, rank_descending
+from multitag.errors import CompatibilityError, MultitagError
+from multitag.strategies.base import QueryContext, Strategy
 
-LEVELS = ("sentence", "entity", "token")
+#: random streams: ``np.random.default_rng([seed, iteration, stream])``
+SELECT, VALID, SUBSAMPLE, INITIAL = 1, 2, 3, 4
+
+__all__ = ["ActiveLearner", "QueryBatch", "check_compatible", "LEVELS", "SELECT", "VALID", "INITIAL"]
 
 
 def check_compatible(tagger_cls: type[Tagger], strategy: Strategy, *, mc_mode: str | None = None,
@@ -31,57 +48,124 @@ def check_compatible(tagger_cls: type[Tagger], strategy: Strategy, *, mc_mode: s
             return f"strategy {strategy.name!r} needs MC-dropout samples, but backend {name!r} has no mc_modes"
         if mc_mode is not None and mc_mode not in tagger_cls.mc_modes:
             return f"backend {name!r} has no MC-dropout mode {mc_mode!r} (it has {', '.join(tagger_cls.mc_modes)})"
-    if "hidden" in needs and not tagger_cls.hidden_states:
+    if needs & {"hidden", "labeled_hidden"} and not tagger_cls.hidden_states:
         return f"strategy {strategy.name!r} needs hidden states, but backend {name!r} returns none"
     return None
 
 
+@dataclass
+class QueryBatch:
+    """What :meth:`ActiveLearner.query` chose: ``queries`` in the order chosen and, when an
+    ``annotate`` callable answered them as they were chosen, ``answers`` (one per query)."""
+
+    queries: list[Query]
+    answers: list[Annotation] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Query]:
+        return iter(self.queries)
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+    def __getitem__(self, i):
+        return self.queries[i]
+
+    def sentence_ids(self, pool: Pool) -> list[str]:
+        """Ids of the sentences queried, in the order first queried."""
+        return list(dict.fromkeys(pool.sentences[q.sentence].id for q in self.queries))
+
+
 class ActiveLearner:
-    """Pool-based active learning with one acquisition model.
+    """Pool-based active learning with one acquisition model, at one annotation level.
 
     Parameters
     ----------
     pool : the pool (its reveal mask is updated by :meth:`teach`).
     tagger : an unfitted acquisition backend; each :meth:`fit` trains a fresh clone.
     strategy : the query strategy.
+    level : ``"sentence"``, ``"entity"``, ``"token"`` or an :class:`AnnotationLevel`.
+    cost : the cost model of the accounting.
+    scheme : the tag scheme of the answers (entity spans are counted in it).
+    seed : the seed every random choice derives from (:meth:`rng`).
     mc_samples, mc_mode : MC-dropout settings for strategies that need ``samples``.
     pool_subsample : score only this fraction of the candidates each query (``None``: all).
-    training_data : ``f(pool) -> Corpus``: what the model trains on (default: every touched sentence
-        with its revealed tags).
+    training_mode : how partially annotated sentences are trained on (see
+        :mod:`multitag.annotation.training_modes`; ``auto``: mask when the backend learns from
+        partial labels, else drop).
+    training_data : ``f(pool) -> Corpus``, overriding what the model trains on.
     """
 
-    def __init__(self, pool: Pool, tagger: Tagger, strategy: Strategy, *, mc_samples: int = 10,
-                 mc_mode: str | None = None, pool_subsample: float | None = None,
+    def __init__(self, pool: Pool, tagger: Tagger, strategy: Strategy, *, level: str | AnnotationLevel = "sentence",
+                 cost: CostModel | None = None, scheme: str = "IOB2", seed: int = 0, mc_samples: int = 10,
+                 mc_mode: str | None = None, pool_subsample: float | None = None, training_mode: str = "auto",
                  training_data: Callable[[Pool], Corpus] | None = None):
-        problem = check_compatible(type(tagger), strategy, mc_mode=mc_mode)
+        self.level = get_level(level) if isinstance(level, str) else level
+        problem = check_compatible(type(tagger), strategy, mc_mode=mc_mode) or self.level.refusal(strategy)
         if problem:
             raise CompatibilityError(problem)
         self.pool = pool
         self.template = tagger
         self.strategy = strategy
+        self.cost = cost or CostModel()
+        self.scheme = scheme
+        self.seed = seed
         self.mc_samples = mc_samples
         self.mc_mode = mc_mode or (type(tagger).mc_modes[0] if type(tagger).mc_modes else None)
         self.pool_subsample = pool_subsample
-        self.training_data = training_data or (lambda p: p.labeled())
+        self.training_mode = resolve_mode(training_mode, type(tagger).partial_training)
+        self.training_data = training_data
         self.model: Tagger | None = None
         self.timings: dict[str, float] = {}
+        self.totals = RevealStats()
+
+    # ------------------------------------------------------------------ randomness
+    def rng(self, iteration: int, stream: int = SELECT) -> np.random.Generator:
+        """The generator of ``stream`` at ``iteration`` (same seed, same draws)."""
+        return np.random.default_rng([self.seed, iteration, stream])
+
+    # ------------------------------------------------------------------ the seed set
+    def initial_queries(self, size: InitialSize, selection: InitialSelection | str = "random", *,
+                        rng: np.random.Generator | None = None) -> list[Query]:
+        """Whole-sentence queries for the seed set: untouched sentences in the order ``selection``
+        gives, until they hold ``size`` (the last sentence taken whole)."""
+        if isinstance(selection, str):
+            selection = get_initial_selection(selection)
+        rng = rng if rng is not None else self.rng(0, INITIAL)
+        untouched = self.pool.untouched()
+        order = untouched[np.asarray(selection.order([self.pool.sentences[i] for i in untouched], rng), dtype=np.int64)]
+        if size.sentences is not None:
+            chosen = order[: size.sentences]
+        else:
+            budget = int(round(self.pool.n_tokens * size.fraction))
+            cum = np.cumsum(self.pool.lengths[order])
+            chosen = order[: int(np.searchsorted(cum, budget) + 1)]
+        return [Query(int(i), tuple(range(int(self.pool.lengths[i]))), "sentence") for i in chosen]
+
+    # ------------------------------------------------------------------ training
+    def labeled(self) -> Corpus:
+        """What the model trains on: the touched sentences with their revealed tags, under the
+        training mode."""
+        if self.training_data is not None:
+            return self.training_data(self.pool)
+        return apply_mode(self.pool.labeled(), self.training_mode)
 
     def fit(self, *, train: Corpus | None = None, dev: Corpus | None = None, seed: int | None = None,
             unlabeled: Sequence | None = None) -> Tagger:
-        """Train a fresh clone of the acquisition backend on ``train`` (default: the labeled part of
-        the pool through ``training_data``)."""
+        """Train a fresh clone of the acquisition backend on ``train`` (default: :meth:`labeled`)."""
         model = self.template.clone(**({} if seed is None else {"seed": seed}))
         if unlabeled is not None:
             model.observe_unlabeled(unlabeled)
+        corpus = self.labeled() if train is None else train
         t0 = time.perf_counter()
-        model.fit(self.training_data(self.pool) if train is None else train, dev)
+        model.fit(corpus, dev)
         self.timings["train_seconds"] = time.perf_counter() - t0
         self.model = model
         return model
 
-    def candidates(self, rng: np.random.Generator, *, partial: bool = False) -> np.ndarray:
-        """Untouched sentences (or, with ``partial``, sentences with unrevealed tokens), optionally subsampled."""
-        cand = self.pool.incomplete() if partial else self.pool.untouched()
+    # ------------------------------------------------------------------ querying
+    def candidates(self, rng: np.random.Generator) -> np.ndarray:
+        """The level's candidate sentences, subsampled when ``pool_subsample`` is set."""
+        cand = self.level.candidates(self.pool)
         if self.pool_subsample is not None and len(cand):
             k = max(1, int(round(len(cand) * self.pool_subsample)))
             cand = np.sort(rng.choice(cand, size=min(k, len(cand)), replace=False))
@@ -98,52 +182,59 @@ class ActiveLearner:
             ctx.predictions = self._require_model().predict(sentences, hidden="hidden" in needs)
         if "samples" in needs:
             ctx.samples = self._require_model().sample(sentences, n_samples=self.mc_samples, mode=self.mc_mode)
-        if "hidden" in needs:
+        if "labeled_hidden" in needs:
             labeled = [self.pool.sentences[i] for i in self.pool.touched()]
             ctx.labeled_hidden = [p.hidden for p in self._require_model().predict(labeled, hidden=True)] if labeled else []
         self.timings["predict_seconds"] = time.perf_counter() - t0
         return ctx
 
-    def query(self, budget: int, *, rng: np.random.Generator) -> list[Query]:
-        """Choose sentences costing at least ``budget`` tokens (the last one taken whole)."""
+    def query(self, budget: int, *, iteration: int | None = None, rng: np.random.Generator | None = None,
+              annotate: Annotate | None = None) -> QueryBatch:
+        """Choose what to annotate next, about ``budget`` tokens.
+
+        Parameters
+        ----------
+        budget : tokens to annotate (a sentence that overshoots is taken whole).
+        iteration : the round number; the random generator is :meth:`rng` of it (or give ``rng``).
+        annotate : ``f(query) -> Annotation``, when answers come back one at a time (a simulation
+            oracle, an annotator in the loop): at sub-sentence levels the budget then counts the
+            tokens each answer revealed. The pool is not changed: pass the answers to :meth:`teach`.
+        """
+        if rng is None:
+            if iteration is None:
+                raise MultitagError("ActiveLearner.query needs the iteration (or an rng)")
+            rng = self.rng(iteration, SELECT)
         cand = self.candidates(rng)
         if len(cand) == 0:
             self.timings.update(predict_seconds=0.0, select_seconds=0.0)
-            return []
+            return QueryBatch([])
         ctx = self.context(cand, rng)
         t0 = time.perf_counter()
-        picks = self.strategy.select(ctx, budget)
+        queries, answers = self.level.plan(self.strategy, ctx, cand, self.pool, budget, annotate)
         self.timings["select_seconds"] = time.perf_counter() - t0
-        if len(set(picks)) != len(picks):
-            raise AssertionError(f"strategy {self.strategy.name} picked a sentence twice")
-        return [Query(int(cand[k]), tuple(range(int(self.pool.lengths[cand[k]])))) for k in picks]
+        return QueryBatch(queries, answers)
 
-    def rank_tokens(self, *, rng: np.random.Generator) -> Iterator[Query]:
-        """Unrevealed tokens of the pool, most informative first, as one-token queries (entity- and
-        token-level annotation). Needs a strategy with ``token_scores`` (tlc, bt, entropy, random)."""
-        if not hasattr(self.strategy, "token_scores"):
-            raise CompatibilityError(f"strategy {self.strategy.name!r} scores sentences, not tokens; "
-                                     "entity and token levels need tlc, bt, entropy or random")
-        cand = self.candidates(rng, partial=True)
-        if len(cand) == 0:
-            self.timings.update(predict_seconds=0.0, select_seconds=0.0)
-            return
-        ctx = self.context(cand, rng)
-        t0 = time.perf_counter()
-        scores, offsets = self.strategy.token_scores(ctx)
-        revealed = np.concatenate([self.pool.revealed_at[i] >= 0 for i in cand])
-        scores = np.where(revealed, -np.inf, scores)
-        order = rank_descending(scores, rng)
-        order = order[: int((~revealed).sum())]  # -inf (revealed) sort last
-        sent_of = np.searchsorted(offsets, order, side="right") - 1
-        self.timings["select_seconds"] = time.perf_counter() - t0
-        for flat, k in zip(order.tolist(), sent_of.tolist()):
-            yield Query(int(cand[k]), (int(flat - offsets[k]),))
-
-    def teach(self, annotations: Sequence[Annotation], iteration: int) -> RevealStats:
-        return self.pool.reveal(annotations, iteration)
+    # ------------------------------------------------------------------ answers
+    def teach(self, answers: Sequence[Annotation], iteration: int) -> RevealStats:
+        """Reveal ``answers`` in the pool (tokens revealed before keep their first iteration) and
+        account for them; returns what this call added (also summed into :attr:`totals`)."""
+        before = self.pool.revealed_counts()
+        new_sentences = len({a.sentence for a in answers if before[a.sentence] == 0})
+        stats = self.pool.reveal(answers, iteration)
+        by_unit: dict[str, list[Annotation]] = {}
+        for a in answers:
+            by_unit.setdefault(a.unit, []).append(a)
+        read = labels = 0
+        for unit, group in by_unit.items():
+            effort = get_level(unit).effort(self.pool, group, self.scheme)
+            stats.entities += effort.entities
+            read += effort.tokens_read
+            labels += effort.labels
+        stats.seconds = self.cost.seconds(sentences=0, tokens_read=read, labels=labels) + self.cost.sentence * new_sentences
+        self.totals += stats
+        return stats
 
     def _require_model(self) -> Tagger:
         if self.model is None:
-            raise RuntimeError("ActiveLearner.query before fit")
+            raise MultitagError("ActiveLearner.query before fit: train the model on the labeled set first")
         return self.model

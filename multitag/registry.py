@@ -1,4 +1,7 @@
-"""Backend lookup through the entry-point group ``multitag.backends``.
+"""Plugin lookup through entry points: backends (``multitag.backends``), query strategies
+(``multitag.strategies``), seed-set selections (``multitag.initial``) and CLI commands
+(``multitag.commands``). The first-party plugins are registered exactly the same way, in the
+``setup.cfg`` of their distribution.
 
 An entry point names either a :class:`~multitag.backend.Tagger` subclass or a :class:`Preset` (a
 backend class with default parameters, e.g. ``bert`` = ``transformer`` with
@@ -21,8 +24,62 @@ from multitag.errors import MultitagError
 
 GROUP = "multitag.backends"
 COMMANDS_GROUP = "multitag.commands"
+STRATEGIES_GROUP = "multitag.strategies"
+INITIAL_GROUP = "multitag.initial"
 
 _extra: dict[str, Any] = {}
+
+
+class PluginGroup:
+    """Named plugins of one entry-point group, imported only when one is asked for.
+
+    ``what`` names the kind of plugin in messages ("strategy", "initial selection").
+    """
+
+    def __init__(self, group: str, what: str):
+        self.group = group
+        self.what = what
+        self._extra: dict[str, Any] = {}
+
+    def _entry_points(self) -> dict[str, metadata.EntryPoint]:
+        found: dict[str, metadata.EntryPoint] = {}
+        for ep in metadata.entry_points(group=self.group):
+            if ep.name in found and found[ep.name].value != ep.value:
+                raise MultitagError(f"{self.what} name {ep.name!r} is registered twice ({found[ep.name].value} "
+                                    f"and {ep.value}); uninstall one of the packages")
+            found[ep.name] = ep
+        return found
+
+    def names(self) -> list[str]:
+        """Installed names, sorted (imports nothing)."""
+        return sorted(set(self._entry_points()) | set(self._extra))
+
+    def load(self, name: str) -> Any:
+        """The object registered as ``name``; an unknown name is an error listing the installed ones."""
+        if name in self._extra:
+            return self._extra[name]
+        eps = self._entry_points()
+        if name not in eps:
+            raise MultitagError(f"unknown {self.what} {name!r}; installed: {', '.join(self.names()) or 'none'}")
+        try:
+            return eps[name].load()
+        except (ImportError, AttributeError) as e:
+            raise MultitagError(f"{self.what} {name!r} is installed but cannot be imported: {e}") from None
+
+    @contextlib.contextmanager
+    def registered(self, name: str, obj: Any) -> Iterator[None]:
+        """Test hook: make ``obj`` available as ``name`` inside the block."""
+        if name in self._extra or name in self._entry_points():
+            raise MultitagError(f"{self.what} name {name!r} is registered twice")
+        self._extra[name] = obj
+        try:
+            yield
+        finally:
+            self._extra.pop(name, None)
+
+
+strategies = PluginGroup(STRATEGIES_GROUP, "strategy")
+initial_selections = PluginGroup(INITIAL_GROUP, "initial selection")
 
 
 @dataclass(frozen=True)

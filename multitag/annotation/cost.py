@@ -14,7 +14,10 @@ The model (configurable; the defaults are round guesses, not a calibration):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import asdict, dataclass
+
+from multitag.errors import MultitagError
 
 DEFAULTS = {"sentence": 2.0, "token_read": 0.3, "label": 1.0}
 CONTEXT_WINDOW = 2
@@ -27,8 +30,29 @@ class CostModel:
     label: float = DEFAULTS["label"]
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "CostModel":
-        return cls(**{**DEFAULTS, **(d or {})})
+    def from_dict(cls, d: dict | None, what: str = "--cost") -> "CostModel":
+        """A cost model from ``{key: seconds}`` (keys of :data:`DEFAULTS`; the others keep their
+        default); a wrong key or a value that is not a non-negative number is a one-line error."""
+        if d is None:
+            return cls()
+        if not isinstance(d, dict):
+            raise MultitagError(f"{what}: expected KEY=SECONDS pairs ({', '.join(DEFAULTS)}), got {d!r}")
+        values = dict(DEFAULTS)
+        for key, v in d.items():
+            if key not in DEFAULTS:
+                raise MultitagError(f"{what} {key}=...: unknown cost; use {', '.join(DEFAULTS)}")
+            if isinstance(v, str):
+                try:
+                    v = float(v)
+                except ValueError:
+                    raise MultitagError(f"{what} {key}={v!r}: expected a number of seconds") from None
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise MultitagError(f"{what} {key}={v!r}: expected a non-negative number of seconds")
+            values[key] = float(v)
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
     def seconds(self, *, sentences: int, tokens_read: int, labels: int) -> float:
         return self.sentence * sentences + self.token_read * tokens_read + self.label * labels

@@ -5,7 +5,7 @@ from abc import ABC, abstractmethod
 from typing import Sequence
 
 from multitag.annotation.pool import Annotation, Query
-from multitag.data.schemes import spans
+from multitag.data.entity_spans import entity_spans
 from multitag.data.sentence import Sentence
 from multitag.errors import MultitagError
 
@@ -14,8 +14,11 @@ class Oracle(ABC):
     """Returns tags for queried tokens."""
 
     @abstractmethod
+    def answer(self, query: Query) -> Annotation:
+        """The annotation of one query (it may cover more tokens than asked, e.g. a whole entity)."""
+
     def annotate(self, queries: Sequence[Query]) -> list[Annotation]:
-        ...
+        return [self.answer(q) for q in queries]
 
 
 class SimulationOracle(Oracle):
@@ -24,8 +27,9 @@ class SimulationOracle(Oracle):
     Parameters
     ----------
     gold : the pool sentences with their gold tags, in pool order.
-    widen_to_entities : when True (entity-level annotation), a queried token inside a gold entity
-        reveals the whole entity (``York`` in ``New York`` reveals ``B-LOC I-LOC``).
+    widen_to_entities : when True, every queried token inside a gold entity reveals the whole entity
+        (``York`` in ``New York`` reveals ``B-LOC I-LOC``); queries of the ``entity`` level always
+        widen, whatever this says.
     scheme : the gold tag scheme (to find entity spans).
     """
 
@@ -34,28 +38,25 @@ class SimulationOracle(Oracle):
         self.widen_to_entities = widen_to_entities
         self.scheme = scheme
         self._spans: dict[int, list[tuple[str, int, int]]] = {}
-        self.entities_revealed = 0
 
     def _entity_of(self, i: int, t: int) -> tuple[int, int] | None:
         if i not in self._spans:
-            self._spans[i] = spans(self.gold[i].tags, self.scheme)  # type: ignore[arg-type]
+            self._spans[i] = entity_spans(self.gold[i].tags, self.scheme)
         for _, start, end in self._spans[i]:
             if start <= t < end:
                 return start, end
         return None
 
-    def annotate(self, queries: Sequence[Query]) -> list[Annotation]:
-        out = []
-        for q in queries:
-            gold = self.gold[q.sentence].tags
-            if any(t is None for t in (gold[k] for k in q.tokens)):
-                raise MultitagError(f"the simulation oracle has no gold tag for sentence {q.sentence}")
-            positions = set(q.tokens)
-            if self.widen_to_entities:
-                for t in q.tokens:
-                    span = self._entity_of(q.sentence, t)
-                    if span is not None:
-                        positions.update(range(*span))
-            toks = tuple(sorted(positions))
-            out.append(Annotation(q.sentence, toks, tuple(gold[k] for k in toks)))  # type: ignore[misc]
-        return out
+    def answer(self, query: Query) -> Annotation:
+        gold = self.gold[query.sentence].tags
+        if any(gold[k] is None for k in query.tokens):
+            raise MultitagError(f"the simulation oracle has no gold tag for sentence {query.sentence}")
+        positions = set(query.tokens)
+        if self.widen_to_entities or query.unit == "entity":
+            for t in query.tokens:
+                span = self._entity_of(query.sentence, t)
+                if span is not None:
+                    positions.update(range(*span))
+        toks = tuple(sorted(positions))
+        return Annotation(query.sentence, toks, tuple(gold[k] for k in toks),  # type: ignore[misc]
+                          asked=tuple(query.tokens), unit=query.unit)

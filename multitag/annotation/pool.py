@@ -16,27 +16,54 @@ from multitag.errors import MultitagError
 
 @dataclass(frozen=True)
 class Query:
-    """A request to annotate ``tokens`` (positions) of pool sentence ``sentence``."""
+    """A request to annotate ``tokens`` (positions) of pool sentence ``sentence``.
+
+    ``unit`` is the annotation level that asked (``sentence``: the whole sentence; ``entity``: the
+    token and, if it lies in one, its whole entity; ``token``: the token alone); ``score`` is the
+    strategy's score for it (``None`` when the strategy gives none, e.g. random sampling).
+    """
 
     sentence: int
     tokens: tuple[int, ...]
+    unit: str = "sentence"
+    score: float | None = None
 
 
 @dataclass(frozen=True)
 class Annotation:
-    """Tags for ``tokens`` of pool sentence ``sentence`` (an oracle may cover more tokens than asked,
-    e.g. a whole entity)."""
+    """Tags for ``tokens`` of pool sentence ``sentence``.
+
+    An answer may cover more tokens than were asked (at entity level, the whole entity of an asked
+    token). ``asked`` are the positions the query asked for (``None``: all of ``tokens``) and
+    ``unit`` the level of that query; the cost accounting reads both.
+    """
 
     sentence: int
     tokens: tuple[int, ...]
     tags: tuple[str, ...]
+    asked: tuple[int, ...] | None = None
+    unit: str = "sentence"
+
+    @property
+    def asked_tokens(self) -> tuple[int, ...]:
+        return self.tokens if self.asked is None else self.asked
 
 
 @dataclass
 class RevealStats:
-    tokens: int = 0
+    """What one :meth:`~multitag.loop.ActiveLearner.teach` call added (or, summed, a run so far)."""
+
+    tokens: int = 0        # tokens revealed for the first time
     sentences: int = 0     # sentences touched for the first time
-    entities: int = 0      # entity spans revealed whole (counted by the oracle's annotations)
+    entities: int = 0      # entity spans annotated (multitag.data.entity_spans of the answers)
+    seconds: float = 0.0   # estimated annotation seconds under the cost model
+
+    def __iadd__(self, other: "RevealStats") -> "RevealStats":
+        self.tokens += other.tokens
+        self.sentences += other.sentences
+        self.entities += other.entities
+        self.seconds += other.seconds
+        return self
 
 
 class Pool:

@@ -1,4 +1,8 @@
-"""Config -> grid of runs -> compatibility check -> simulations -> results on disk -> report."""
+"""Config -> grid of runs -> compatibility check -> simulations -> results on disk -> report.
+
+Everything that can be wrong with an experiment (a value, a backend parameter, the data, an
+incompatible combination) is found before anything is written under OUT.
+"""
 from __future__ import annotations
 
 import itertools
@@ -7,16 +11,17 @@ import sys
 from dataclasses import dataclass
 
 from multitag import registry
-from multitag.annotation.cost import CostModel
-from multitag.annotation.initial import INITIAL_METHODS, lm_scorer_from_path
+from multitag.annotation.initial import initial_selection_class
+from multitag.annotation.levels import get_level
 from multitag.annotation.training_modes import check_mode
 from multitag.data.dataset import Dataset, load_dataset
 from multitag.errors import CompatibilityError, MultitagError
-from multitag.experiments.budget import parse_fraction, parse_initial_size, parse_schedule
-from multitag.experiments.config import ExperimentConfig, save_or_check
-from multitag.experiments.results import ResultsStore
-from multitag.experiments.simulation import Protocol, RunSpec, Simulation, run_reference
-from multitag.loop import LEVELS, check_compatible
+from multitag.experiments.config import ExperimentConfig
+from multitag.experiments.outdir import OutLock, data_fingerprint, save_or_check
+from multitag.experiments.records import IterationRecord, RunSpec
+from multitag.experiments.results import ResultsStore, iteration_records, reference_records
+from multitag.experiments.simulation import Protocol, Simulation, run_reference
+from multitag.loop import check_compatible
 from multitag.strategies import get_strategy
 
 
@@ -29,14 +34,12 @@ class Plan:
 def load_data(config: ExperimentConfig) -> Dataset:
     ds = load_dataset(config.data)
     if config.train_limit is not None:
-        if config.train_limit < 1:
-            raise MultitagError("--train-limit must be a positive number of sentences")
         ds.train = ds.train[: config.train_limit]
     if len(ds.train) == 0:
         raise MultitagError(f"{config.data}: no training sentences to use as the pool")
     if config.eval == "test" and ds.test is None:
         raise MultitagError(f"{config.data}: no test split to evaluate on (use --eval dev)")
-    if config.valid == "dev" and ds.dev is None:
+    if config.valid.kind == "dev" and ds.dev is None:
         raise MultitagError(f"{config.data}: no dev split for validation (use --valid 25% or --valid none)")
     if any(not s.is_fully_annotated for s in ds.train):
         raise MultitagError(f"{config.data}: the train split has unannotated tokens; a simulation needs gold tags for the whole pool")
@@ -45,14 +48,11 @@ def load_data(config: ExperimentConfig) -> Dataset:
 
 def why_refused(spec: RunSpec, config: ExperimentConfig, has_pos: bool) -> str | None:
     strategy = get_strategy(spec.strategy)
-    if spec.level not in LEVELS:
-        return f"unknown annotation level {spec.level!r}; use one of {', '.join(LEVELS)}"
-    if spec.initial not in INITIAL_METHODS:
-        return f"unknown initial selection {spec.initial!r}; use one of {', '.join(INITIAL_METHODS)}"
-    if spec.initial == "nnp" and not has_pos:
-        return "initial selection 'nnp' needs POS tags, and this data has none"
-    if spec.level != "sentence" and not hasattr(strategy, "token_scores"):
-        return f"{spec.level}-level annotation needs a token-scoring strategy (tlc, bt, entropy, random), not {spec.strategy!r}"
+    problem = get_level(spec.level).refusal(strategy)
+    if problem:
+        return problem
+    if initial_selection_class(spec.initial).needs_pos and not has_pos:
+        return f"initial selection {spec.initial!r} needs POS tags, and this data has none"
     for k, name in enumerate((spec.backend,) + spec.successors):
         cls = registry.resolve(name).cls
         if k == 0:
@@ -76,17 +76,26 @@ def plan(config: ExperimentConfig, has_pos: bool) -> Plan:
 
 
 def make_protocol(config: ExperimentConfig, pool_tokens: int) -> Protocol:
-    lm = None
-    if "lm" in config.initials:
-        path = config.params.get("initial-lm", {}).get("model")
-        if not path:
-            raise CompatibilityError("initial selection 'lm' needs a masked LM folder: --initial-lm PATH")
-        lm = lm_scorer_from_path(path)
     return Protocol(
-        initial_size=parse_initial_size(config.initial_size), budgets=parse_schedule(config.schedule, pool_tokens),
-        valid=config.valid, eval_split=config.eval, mc_samples=config.mc_samples, mc_mode=config.mc_mode,
-        pool_subsample=parse_fraction(config.pool_subsample, "--pool-subsample") if config.pool_subsample else None,
-        cost=CostModel.from_dict(config.cost_model), lm_scorer=lm)
+        initial_size=config.initial_size, budgets=config.schedule.budgets(pool_tokens), valid=config.valid,
+        eval_split=config.eval, mc_samples=config.mc_samples, mc_mode=config.mc_mode,
+        pool_subsample=config.pool_subsample, cost=config.cost_model, initial_model=config.initial_lm)
+
+
+def prepare(config: ExperimentConfig) -> tuple[Dataset, Plan, Protocol]:
+    """Check everything and build the grid; writes nothing."""
+    config.check_complete()
+    config.resolve_backends()
+    for name in config.initials:
+        initial_selection_class(name)(model=config.initial_lm).check()
+    ds = load_data(config)
+    p = plan(config, ds.train.has_pos)
+    single = len(p.runs) + len(p.refused) == len(config.seeds)
+    if p.refused and single:
+        raise CompatibilityError(p.refused[0][1])
+    if not p.runs:
+        raise CompatibilityError(f"no compatible run in this grid: {p.refused[0][1]}")
+    return ds, p, make_protocol(config, ds.train.n_tokens)
 
 
 def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True, report: bool = True,
@@ -96,14 +105,7 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
     ``stop_after`` (tests) ends the process's work after that many iterations have been written, as
     if it had been killed there.
     """
-    config.check()
-    ds = load_data(config)
-    for name in set(config.backends) | set(config.successors):
-        registry.create(name, labels=ds.labels, seed=0, **config.params.get(name, {})).check()  # fail early
-    p = plan(config, ds.train.has_pos)
-    single = len(p.runs) + len(p.refused) == len(config.seeds)
-    if p.refused and single:
-        raise CompatibilityError(p.refused[0][1])
+    ds, p, protocol = prepare(config)
     if p.refused:
         seen = set()
         print("incompatible runs, skipped:", file=sys.stderr)
@@ -112,25 +114,35 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
             if key not in seen:
                 seen.add(key)
                 print(f"  {spec.backend} + {spec.strategy} ({spec.level}, {spec.training_mode}, init {spec.initial}): {why}", file=sys.stderr)
-    if not p.runs:
-        raise CompatibilityError("no compatible run in this grid")
-    protocol = make_protocol(config, ds.train.n_tokens)
-    os.makedirs(out, exist_ok=True)
-    save_or_check(config, out)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise MultitagError(f"{out}: cannot create the results folder ({e.strerror})") from None
+    with OutLock(out):
+        save_or_check(out, config.to_dict(), data_fingerprint(ds))
+        result = _run_locked(config, out, ds, p, protocol, progress=progress, stop_after=stop_after)
+        if report and not result["stopped"]:
+            from multitag.report import write_report
+
+            result.update(write_report(out))
+    return result
+
+
+def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protocol: Protocol, *, progress: bool,
+                stop_after: int | None) -> dict:
     store = ResultsStore(os.path.join(out, "results.jsonl"))
     previous = store.load()
+    its = iteration_records(previous)
 
     def make_backend(name: str, seed: int):
         return registry.create(name, labels=ds.labels, seed=seed, **config.params.get(name, {}))
 
     if config.full_reference:
-        have = {r["model"] for r in previous if r.get("role") == "reference"}
+        have = {r.model for r in reference_records(previous)}
         for name in dict.fromkeys(list(config.backends) + list(config.successors)):
             if name not in have:
                 print(f"full-data reference: training {name} on the whole pool", file=sys.stderr)
-                rec = run_reference(name, ds, protocol, make_backend)
-                store.append([rec])
-                previous.append(rec)
+                store.append([run_reference(name, ds, protocol, make_backend)])
 
     n_iter = len(protocol.budgets) + 1
     written = 0
@@ -141,7 +153,7 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
         bar = tqdm(total=n_iter * len(p.runs), unit="it", file=sys.stderr, dynamic_ncols=True)
     try:
         for spec in p.runs:
-            def on_iteration(records, spec=spec):
+            def on_iteration(records: list[IterationRecord], spec=spec):
                 nonlocal written
                 store.append(records)
                 written += 1
@@ -155,25 +167,25 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
                     bar.set_description(spec.label())
                     bar.set_postfix_str(text)
 
-            done_before = len({r["iteration"] for r in previous if r.get("role") == "acquisition"
-                               and all(r.get(k) == v for k, v in spec.key().items())})
+            mine = [r for r in its if spec.owns(r) and r.role == "acquisition"]
+            done_before = len({r.iteration for r in mine})
+            finished = done_before >= n_iter or any(r.note is not None for r in mine)
             if bar is not None:
-                bar.update(min(done_before, n_iter))
-            if done_before >= n_iter:
+                bar.update(n_iter if finished else min(done_before, n_iter))
+            if finished:
                 continue
             sim = Simulation(spec, protocol, ds, make_backend=make_backend, on_iteration=on_iteration, progress=phase)
-            sim.run(previous)
+            sim.run(its)
+            if sim.note is not None:
+                if bar is not None:
+                    bar.update(n_iter - sim.iterations_done)
+                print(f"{spec.label()}: stopped after iteration {sim.iterations_done - 1}: {sim.note}", file=sys.stderr)
     except _Stop:
         return {"stopped": True, "out": out}
     finally:
         if bar is not None:
             bar.close()
-    result = {"stopped": False, "out": out, "runs": len(p.runs), "refused": len(p.refused)}
-    if report:
-        from multitag.report import write_report
-
-        result.update(write_report(out))
-    return result
+    return {"stopped": False, "out": out, "runs": len(p.runs), "refused": len(p.refused)}
 
 
 class _Stop(Exception):

@@ -1,11 +1,16 @@
-"""Learning-curve tables from ``results.jsonl``: means and deviations over seeds, area under the
-curve, tokens needed to reach 95% / 99% of the full-data F1, and seconds per phase."""
+"""Learning-curve tables from typed records: means and deviations over seeds, area under the
+curve, tokens needed to reach 95% / 99% of the full-data F1, and seconds per phase.
+
+Deviations are population standard deviations over seeds (``ddof=0``)."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
+
+from multitag.experiments.records import IterationRecord, ReferenceRecord
 
 GROUP_KEYS = ("model", "role", "backend", "strategy", "level", "training_mode", "initial")
 
@@ -53,42 +58,42 @@ def _aulc(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.trapezoid(y, x) / (x[-1] - x[0]))
 
 
-def curves(records: list[dict]) -> list[Curve]:
+def curves(records: Sequence[IterationRecord | ReferenceRecord]) -> list[Curve]:
     refs = defaultdict(list)
     for r in records:
-        if r.get("role") == "reference":
-            refs[r["model"]].append(r["f1"])
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+        if isinstance(r, ReferenceRecord):
+            refs[r.model].append(r.f1)
+    groups: dict[tuple, list[IterationRecord]] = defaultdict(list)
     for r in records:
-        if r.get("role") in ("acquisition", "successor"):
-            groups[tuple(r.get(k) for k in GROUP_KEYS)].append(r)
+        if isinstance(r, IterationRecord):
+            groups[tuple(getattr(r, k) for k in GROUP_KEYS)].append(r)
     out = []
     for gkey, recs in sorted(groups.items(), key=lambda kv: tuple(str(x) for x in kv[0])):
         c = Curve(key=dict(zip(GROUP_KEYS, gkey)))
-        by_iter = defaultdict(list)
-        by_seed = defaultdict(list)
+        by_iter: dict[int, list[IterationRecord]] = defaultdict(list)
+        by_seed: dict[int, list[IterationRecord]] = defaultdict(list)
         for r in recs:
-            by_iter[r["iteration"]].append(r)
-            by_seed[r["seed"]].append(r)
+            by_iter[r.iteration].append(r)
+            by_seed[r.seed].append(r)
         for it in sorted(by_iter):
             rs = by_iter[it]
-            f1 = np.array([r["f1"] for r in rs])
-            tok = np.array([r["tokens_annotated"] for r in rs], dtype=float)
+            f1 = np.array([r.f1 for r in rs])
+            tok = np.array([r.tokens_annotated for r in rs], dtype=float)
             c.iterations.append(it)
             c.f1_mean.append(float(f1.mean())); c.f1_std.append(float(f1.std()))
             c.tokens_mean.append(float(tok.mean())); c.tokens_std.append(float(tok.std()))
-            c.fraction_mean.append(float(np.mean([r["tokens_fraction"] for r in rs])))
-            c.seconds_mean.append(float(np.mean([r.get("estimated_seconds", 0.0) for r in rs])))
-            c.n_seeds.append(len(rs))
+            c.fraction_mean.append(float(np.mean([r.tokens_fraction for r in rs])))
+            c.seconds_mean.append(float(np.mean([r.estimated_seconds for r in rs])))
+            c.n_seeds.append(len({r.seed for r in rs}))
         aulcs = []
         for seed, rs in by_seed.items():
-            rs = sorted(rs, key=lambda r: r["iteration"])
-            aulcs.append(_aulc(np.array([r["tokens_fraction"] for r in rs]), np.array([r["f1"] for r in rs])))
+            rs = sorted(rs, key=lambda r: r.iteration)
+            aulcs.append(_aulc(np.array([r.tokens_fraction for r in rs]), np.array([r.f1 for r in rs])))
         c.aulc, c.aulc_std = float(np.mean(aulcs)), float(np.std(aulcs))
-        selecting = [r for r in recs if r["iteration"] < max(by_iter)]  # the last iteration selects nothing
-        c.phase_seconds["train_seconds"] = float(np.mean([r["train_seconds"] for r in recs]))
-        for phase in ("predict_seconds", "select_seconds"):
-            c.phase_seconds[phase] = float(np.mean([r.get(phase, 0.0) for r in selecting])) if selecting else 0.0
+        selecting = [r for r in recs if r.iteration < max(by_iter)]  # the last iteration selects nothing
+        c.phase_seconds["train_seconds"] = float(np.mean([r.train_seconds for r in recs]))
+        c.phase_seconds["predict_seconds"] = float(np.mean([r.predict_seconds for r in selecting])) if selecting else 0.0
+        c.phase_seconds["select_seconds"] = float(np.mean([r.select_seconds for r in selecting])) if selecting else 0.0
         if c.key["model"] in refs:
             c.reference_f1 = float(np.mean(refs[c.key["model"]]))
             for pct in (95, 99):

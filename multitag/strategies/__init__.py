@@ -1,49 +1,70 @@
-"""Query strategies. ``get_strategy("bt-mean")`` builds one from its name (and, for token-scoring
-strategies, an aggregation suffix: ``-max`` (default), ``-mean`` or ``-sum``)."""
+"""Query strategies, found through the entry-point group ``multitag.strategies`` (the built-in ones
+are registered in multitag's own ``setup.cfg``, exactly as a third-party package registers its own).
+
+``get_strategy("bt-mean")`` builds one from its name and, for strategies that aggregate token
+scores, an aggregation suffix (``-max``, ``-mean`` or ``-sum``).
+"""
 from __future__ import annotations
 
-import importlib
-
 from multitag.errors import MultitagError
-from multitag.strategies.aggregation import AGGREGATIONS
-from multitag.strategies.base import QueryContext, ScoringStrategy, Strategy, take_until_budget
+from multitag.strategies.base import NEEDS, QueryContext, ScoringStrategy, Strategy, check_needs, take_until_budget
 
-# name -> "module:Class"; imported on use
-STRATEGIES = {
-    "random": "multitag.strategies.random:RandomSampling",
-    "lc": "multitag.strategies.uncertainty:LeastConfidence",
-    "mnlp": "multitag.strategies.uncertainty:MNLP",
-    "tlc": "multitag.strategies.uncertainty:TokenLeastConfidence",
-    "bt": "multitag.strategies.uncertainty:BreakingTies",
-    "entropy": "multitag.strategies.uncertainty:Entropy",
-    "vr": "multitag.strategies.bayesian:VariationRatio",
-    "bald": "multitag.strategies.bayesian:BALD",
-    "coreset": "multitag.strategies.diversity:CoreSet",
-    "badge": "multitag.strategies.diversity:BADGE",
-    "wbadge": "multitag.strategies.diversity:WBADGE",
-}
+
+def _split(name: str) -> tuple[str, str | None]:
+    base, _, suffix = name.rpartition("-")
+    return (base, suffix) if base else (name, None)
 
 
 def strategy_class(name: str) -> type[Strategy]:
-    base = name.rsplit("-", 1)[0] if name.rsplit("-", 1)[-1] in AGGREGATIONS else name
-    if base not in STRATEGIES:
-        raise MultitagError(f"unknown strategy {name!r}; available: {', '.join(STRATEGIES)} "
-                            f"(token-scoring ones take -max, -mean or -sum, e.g. bt-mean)")
-    module, _, cls = STRATEGIES[base].partition(":")
-    return getattr(importlib.import_module(module), cls)
+    """The class registered as ``name`` (or as ``name`` without its aggregation suffix)."""
+    from multitag import registry
+
+    group = registry.strategies
+    installed = group.names()
+    base = name
+    if name not in installed:
+        b, suffix = _split(name)
+        if b in installed and suffix is not None:
+            base = b
+        else:
+            raise MultitagError(f"unknown strategy {name!r}; installed: {', '.join(installed) or 'none'} "
+                                "(strategies that aggregate token scores take -max, -mean or -sum, e.g. bt-mean)")
+    cls = group.load(base)
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise MultitagError(f"strategy {base!r} points to {cls!r}, which is not a multitag Strategy subclass")
+    check_needs(cls)
+    return cls
 
 
 def get_strategy(name: str) -> Strategy:
     """Build a strategy from ``name`` or ``name-aggregation``."""
-    from multitag.strategies.uncertainty import TokenScoringStrategy
+    from multitag import registry
 
     cls = strategy_class(name)
-    agg = name.rsplit("-", 1)[-1] if name.rsplit("-", 1)[-1] in AGGREGATIONS and name not in STRATEGIES else None
-    if agg is not None:
-        if not issubclass(cls, TokenScoringStrategy):
-            raise MultitagError(f"strategy {cls.name!r} takes no aggregation (only tlc, bt and entropy do)")
-        return cls(agg)
-    return cls()
+    if name in registry.strategies.names():
+        return cls()
+    base, suffix = _split(name)
+    if suffix not in cls.aggregations:
+        if not cls.aggregations:
+            raise MultitagError(f"strategy {base!r} takes no aggregation suffix (-{suffix})")
+        raise MultitagError(f"strategy {base!r}: unknown aggregation -{suffix}; use one of "
+                            f"{', '.join('-' + a for a in cls.aggregations)}")
+    return cls(suffix)
 
 
-__all__ = ["Strategy", "ScoringStrategy", "QueryContext", "take_until_budget", "get_strategy", "strategy_class", "STRATEGIES"]
+def token_level_names() -> list[str]:
+    """Installed strategies that score single tokens (usable at entity and token level)."""
+    from multitag import registry
+
+    out = []
+    for n in registry.strategies.names():
+        try:
+            if strategy_class(n).token_level:
+                out.append(n)
+        except MultitagError:
+            continue
+    return out
+
+
+__all__ = ["Strategy", "ScoringStrategy", "QueryContext", "NEEDS", "take_until_budget", "get_strategy",
+           "strategy_class", "token_level_names"]

@@ -1,8 +1,9 @@
 """The query-strategy interface: small classes that work on arrays.
 
-A strategy declares what it ``needs`` from the backend (``"marginals"``, ``"samples"``,
-``"hidden"``); the engine computes exactly that for the candidate sentences and hands it over in a
-:class:`QueryContext`. Strategies never see a backend.
+A strategy declares what it ``needs`` from the backend (see :data:`NEEDS`); the engine computes
+exactly that for the candidate sentences and hands it over in a :class:`QueryContext`. Strategies
+never see a backend. A strategy that can score single tokens sets ``token_level = True`` and
+implements :meth:`Strategy.token_scores`; only those run at entity and token level.
 """
 from __future__ import annotations
 
@@ -13,8 +14,24 @@ from typing import ClassVar, Sequence
 import numpy as np
 
 from multitag.backend import Prediction
+from multitag.errors import CompatibilityError, MultitagError
 
-NEEDS = frozenset({"marginals", "samples", "hidden"})
+#: What a strategy may need: ``marginals`` (predictions of the candidates: tags, marginals,
+#: logprob), ``hidden`` (the same with hidden states), ``samples`` (MC-dropout samples of the
+#: candidates), ``labeled_hidden`` (hidden states of the already-labeled sentences; costs a
+#: prediction over the labeled set, so only strategies that use it ask for it).
+NEEDS = frozenset({"marginals", "samples", "hidden", "labeled_hidden"})
+
+
+def check_needs(cls: type) -> None:
+    """Refuse a strategy class whose ``needs`` names something the engine cannot compute."""
+    needs = getattr(cls, "needs", None)
+    if not isinstance(needs, (set, frozenset)) or not all(isinstance(n, str) for n in needs):
+        raise MultitagError(f"strategy class {cls.__name__}: needs must be a frozenset of names from {', '.join(sorted(NEEDS))}")
+    unknown = set(needs) - NEEDS
+    if unknown:
+        raise MultitagError(f"strategy {getattr(cls, 'name', cls.__name__)!r} needs {', '.join(sorted(unknown))}, "
+                            f"which the engine does not provide (known needs: {', '.join(sorted(NEEDS))})")
 
 
 @dataclass
@@ -74,15 +91,40 @@ def rank_descending(scores: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 class Strategy(ABC):
-    """Chooses sentences to annotate. Subclasses set ``name`` and ``needs``."""
+    """Chooses what to annotate.
+
+    Class attributes
+    ----------------
+    name : str
+        The registered name.
+    needs : frozenset of str
+        What the engine must compute for the candidates (a subset of :data:`NEEDS`).
+    token_level : bool
+        Whether :meth:`token_scores` scores single tokens (required at entity and token level).
+    aggregations : tuple of str
+        Suffixes the name accepts (``bt-mean``): how token scores become a sentence score.
+    """
 
     name: ClassVar[str]
     needs: ClassVar[frozenset[str]] = frozenset()
+    token_level: ClassVar[bool] = False
+    aggregations: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def select(self, ctx: QueryContext, budget: int) -> list[int]:
         """Indices into the candidates, in the order chosen, costing at least ``budget`` tokens
         (or all candidates when they cost less)."""
+
+    def choose(self, ctx: QueryContext, budget: int) -> tuple[list[int], np.ndarray | None]:
+        """:meth:`select` and, where the strategy scores sentences, the score of each candidate
+        (N,) (``None`` otherwise); the engine records the score of every query."""
+        return self.select(ctx, budget), None
+
+    def token_scores(self, ctx: QueryContext) -> tuple[np.ndarray, np.ndarray]:
+        """Flat token scores (T,) over all ``ctx.token_counts`` tokens of the candidates, and their
+        offsets (N+1,) (``offsets[i]`` = index of candidate ``i``'s first token). Higher = more
+        informative. Only strategies with ``token_level`` implement it."""
+        raise CompatibilityError(f"strategy {self.name!r} scores sentences, not single tokens")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -95,5 +137,9 @@ class ScoringStrategy(Strategy):
     def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
         """Shape (N,): one informativeness score per candidate."""
 
+    def choose(self, ctx: QueryContext, budget: int) -> tuple[list[int], np.ndarray]:
+        scores = np.asarray(self.sentence_scores(ctx), dtype=np.float64)
+        return take_until_budget(rank_descending(scores, ctx.rng), ctx.lengths, budget), scores
+
     def select(self, ctx: QueryContext, budget: int) -> list[int]:
-        return take_until_budget(rank_descending(self.sentence_scores(ctx), ctx.rng), ctx.lengths, budget)
+        return self.choose(ctx, budget)[0]

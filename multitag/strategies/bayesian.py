@@ -5,14 +5,16 @@ For token ``i`` with ``M`` stochastic passes giving distributions ``p_i^m`` (sha
 * ``vr`` (variation ratio): ``1 - count(mode of argmax_c p_i^m) / M``;
 * ``bald``: ``H(mean_m p_i^m) - mean_m H(p_i^m)`` (mutual information; 0 when all passes agree).
 
-A sentence's score is the mean over its tokens.
+A sentence's score is the mean over its tokens (``-max`` and ``-sum`` suffixes choose another
+aggregation). Both score single tokens, so they run at entity and token level too.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from multitag.strategies.aggregation import aggregate, flatten
-from multitag.strategies.base import QueryContext, ScoringStrategy
+from multitag.strategies.aggregation import flatten
+from multitag.strategies.base import QueryContext
+from multitag.strategies.uncertainty import AggregatingStrategy
 
 
 def _flat_samples(ctx: QueryContext) -> tuple[np.ndarray, np.ndarray]:
@@ -38,18 +40,20 @@ def bald_tokens(samples: np.ndarray) -> np.ndarray:
     return np.maximum(h_mean - mean_h, 0.0)
 
 
-class _SampleStrategy(ScoringStrategy):
-    """Token scores from MC-dropout samples, averaged over each sentence's tokens."""
+class _SampleStrategy(AggregatingStrategy):
+    """Token scores from MC-dropout samples; a sentence scores the mean of its tokens' by default."""
 
     needs = frozenset({"samples"})
+    aggregation_default = "mean"
 
     @staticmethod
     def token_scores_from(samples: np.ndarray) -> np.ndarray:  # (T, M, L) -> (T,)
         raise NotImplementedError
 
-    def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
+    def token_scores(self, ctx: QueryContext) -> tuple[np.ndarray, np.ndarray]:
+        """Flat token scores (T,) over all candidates and their offsets (N+1,)."""
         flat, offsets = _flat_samples(ctx)
-        return aggregate(self.token_scores_from(flat) if flat.ndim == 3 else np.zeros(0), offsets, "mean")
+        return (self.token_scores_from(flat) if flat.ndim == 3 else np.zeros(0)), offsets
 
 
 class VariationRatio(_SampleStrategy):

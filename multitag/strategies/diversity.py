@@ -314,7 +314,7 @@ class CoreSet(Strategy):
     """
 
     name = "coreset"
-    needs = frozenset({"hidden", "marginals"})
+    needs = frozenset({"hidden", "labeled_hidden"})
 
     def select(self, ctx: QueryContext, budget: int) -> list[int]:
         lengths = _checked_lengths(ctx)

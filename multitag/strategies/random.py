@@ -9,6 +9,7 @@ from multitag.strategies.base import QueryContext, Strategy, take_until_budget
 class RandomSampling(Strategy):
     name = "random"
     needs = frozenset()
+    token_level = True
 
     def select(self, ctx: QueryContext, budget: int) -> list[int]:
         return take_until_budget(ctx.rng.permutation(ctx.n), ctx.lengths, budget)

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from multitag.strategies.aggregation import aggregate, flatten
+from multitag.strategies.aggregation import AGGREGATIONS, aggregate, flatten
 from multitag.strategies.base import QueryContext, ScoringStrategy
 
 
@@ -42,13 +42,27 @@ class MNLP(ScoringStrategy):
         return -logprob / np.maximum(n, 1.0)
 
 
-class TokenScoringStrategy(ScoringStrategy):
-    """Scores every token from its marginal; sentences by an aggregation of their token scores."""
+class AggregatingStrategy(ScoringStrategy):
+    """Scores every token; a sentence scores an aggregation of its token scores (``max``, ``mean``
+    or ``sum``, chosen by the name suffix: ``bt-mean``). Works at every annotation level."""
 
+    token_level: ClassVar[bool] = True
+    aggregations: ClassVar[tuple[str, ...]] = AGGREGATIONS
     aggregation_default: ClassVar[str] = "max"
 
     def __init__(self, aggregation: str | None = None):
         self.aggregation = aggregation or self.aggregation_default
+
+    def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
+        scores, offsets = self.token_scores(ctx)
+        return aggregate(scores, offsets, self.aggregation)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(aggregation={self.aggregation!r})"
+
+
+class TokenScoringStrategy(AggregatingStrategy):
+    """Token scores from each token's marginal distribution."""
 
     @staticmethod
     def flat_token_scores(marginals: np.ndarray) -> np.ndarray:  # (T, L) -> (T,)
@@ -60,13 +74,6 @@ class TokenScoringStrategy(ScoringStrategy):
         if flat.ndim == 1:  # no tokens at all
             return np.zeros(0), offsets
         return self.flat_token_scores(flat), offsets
-
-    def sentence_scores(self, ctx: QueryContext) -> np.ndarray:
-        scores, offsets = self.token_scores(ctx)
-        return aggregate(scores, offsets, self.aggregation)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(aggregation={self.aggregation!r})"
 
 
 class TokenLeastConfidence(TokenScoringStrategy):

@@ -144,7 +144,7 @@ def test_strict_iob2_spans_equal_seqeval_tokens_on_random_sequences():
 
     from seqeval.scheme import IOB2, Tokens
 
-    from multitag.evaluation import _strict_iob2_spans
+    from multitag.data.entity_spans import strict_iob2_spans as _strict_iob2_spans
 
     rng = random.Random(1)
     tags = ["O", "B-A", "I-A", "B-B", "I-B"]
@@ -152,3 +152,28 @@ def test_strict_iob2_spans_equal_seqeval_tokens_on_random_sequences():
         seq = [rng.choice(tags) for _ in range(rng.randint(1, 9))]
         ref = {(e.tag, e.start, e.end) for e in Tokens(seq, scheme=IOB2).entities}
         assert _strict_iob2_spans(seq) == ref, seq
+
+
+def test_strict_bioes_spans_equal_seqeval_tokens_on_random_sequences():
+    import random
+
+    from seqeval.scheme import IOBES, Tokens
+
+    from multitag.data.entity_spans import strict_bioes_spans
+
+    rng = random.Random(2)
+    tags = ["O", "B-A", "I-A", "E-A", "S-A", "B-B", "I-B", "E-B", "S-B"]
+    for _ in range(3000):
+        seq = [rng.choice(tags) for _ in range(rng.randint(1, 9))]
+        ref = {(e.tag, e.start, e.end) for e in Tokens(seq, scheme=IOBES).entities}
+        assert strict_bioes_spans(seq) == ref, seq
+
+
+def test_entity_spans_read_unannotated_tokens_as_outside():
+    from multitag.data.entity_spans import entity_spans
+
+    # a stray inside tag (a token annotated alone) is no entity; None is O
+    assert entity_spans([None, "I-LOC", None]) == []
+    assert entity_spans([None, "B-LOC", "I-LOC", None, "B-PER"]) == [("LOC", 1, 3), ("PER", 4, 5)]
+    assert entity_spans(["B-LOC", None, "E-LOC", "S-PER"], "BIOES") == [("PER", 3, 4)]
+    assert entity_spans(["I-PER", "I-PER", "B-PER"], "IOB1") == [("PER", 0, 2), ("PER", 2, 3)]

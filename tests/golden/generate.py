@@ -70,7 +70,8 @@ def run(config_fields: dict, data: str, out: str) -> list[dict]:
 
     config = ExperimentConfig(data=data, **config_fields)
     run_experiment(config, out, progress=False, report=False)
-    return [stable(r) for r in ResultsStore(os.path.join(out, "results.jsonl")).load()]
+    return [stable(r if isinstance(r, dict) else r.to_json())  # dicts before the typed records of issue 11
+            for r in ResultsStore(os.path.join(out, "results.jsonl")).load()]
 
 
 def write(records: list[dict], path: str) -> None:

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from multitag.annotation.initial import InitialSelection, order_by_score
 from multitag.data.sentence import Sentence
 from multitag.errors import MultitagError
 
@@ -84,3 +85,25 @@ def mlm_margin_scores(sentences: Sequence[Sentence | Sequence[str]], model_path:
             for (i, _, _), (p1, p2) in zip(sel, top):
                 scores[i] = min(scores[i], p1 - p2)
     return scores
+
+
+class MaskedLMInitial(InitialSelection):
+    """Seed-set selection ``lm`` (paper 000): the sentences whose hardest word the masked LM finds
+    most ambiguous (smallest top-2 margin, :func:`mlm_margin_scores`) first. ``model`` is a local
+    masked-LM folder."""
+
+    name = "lm"
+    needs_model = True
+
+    def check(self) -> None:
+        super().check()
+        import os
+
+        if not os.path.exists(str(self.model)):
+            raise MultitagError(f"initial selection 'lm': the masked-LM folder {self.model!r} does not exist")
+
+    def order(self, sentences: Sequence[Sentence], rng: np.random.Generator) -> np.ndarray:
+        margins = mlm_margin_scores(sentences, str(self.model))
+        if margins.shape != (len(sentences),):
+            raise MultitagError(f"the masked-LM scorer returned {margins.shape} scores for {len(sentences)} sentences")
+        return order_by_score(margins, rng)

@@ -13,11 +13,11 @@ def test_compare_writes_results_and_report_and_resumes(tmp_path, data_dir, count
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
     assert "report:" in r.output
-    n = len(ResultsStore(str(out / "results.jsonl")).load())
+    n = len([r.to_json() for r in ResultsStore(str(out / "results.jsonl")).load()])
     assert n == 2 * 3
     r = CliRunner().invoke(main, args)  # the same command again: nothing to redo
     assert r.exit_code == 0
-    assert len(ResultsStore(str(out / "results.jsonl")).load()) == n
+    assert len([r.to_json() for r in ResultsStore(str(out / "results.jsonl")).load()]) == n
 
 
 def test_compare_from_a_config_file_with_overrides(tmp_path, data_dir, count_backend):
@@ -27,7 +27,7 @@ def test_compare_from_a_config_file_with_overrides(tmp_path, data_dir, count_bac
     r = CliRunner().invoke(main, ["compare", "--config", str(cfg), "--data", data_dir, "--schedule", "5%x2",
                                   "--out", str(out), "--no-progress"])
     assert r.exit_code == 0, r.output
-    recs = ResultsStore(str(out / "results.jsonl")).load()
+    recs = [r.to_json() for r in ResultsStore(str(out / "results.jsonl")).load()]
     assert {r["seed"] for r in recs} == {0, 1} and max(r["iteration"] for r in recs) == 2  # --schedule overrode
 
 

@@ -4,7 +4,7 @@ import os
 import pytest
 
 from multitag.errors import CompatibilityError, MultitagError
-from multitag.experiments.budget import parse_initial_size, parse_schedule
+from multitag.annotation.budget import parse_initial_size, parse_schedule
 from multitag.experiments.config import ExperimentConfig
 from multitag.experiments.results import ResultsStore
 from multitag.experiments.runner import run_experiment
@@ -30,14 +30,14 @@ def test_resumed_run_ends_with_the_numbers_of_an_uninterrupted_one(tmp_path, dat
     resumed = tmp_path / "resumed"
     r = run_experiment(config(data_dir, count_backend), str(resumed), progress=False, stop_after=7)
     assert r["stopped"]
-    partial = ResultsStore(str(resumed / "results.jsonl")).load()
-    assert 0 < len(partial) < len(ResultsStore(str(full / "results.jsonl")).load())
+    partial = [r.to_json() for r in ResultsStore(str(resumed / "results.jsonl")).load()]
+    assert 0 < len(partial) < len([r.to_json() for r in ResultsStore(str(full / "results.jsonl")).load()])
     # a crash in the middle of a write leaves a cut line; it must be dropped, not break the resume
     with open(resumed / "results.jsonl", "a") as fh:
         fh.write('{"strategy": "mnlp", "iteration": 9')
     run_experiment(config(data_dir, count_backend), str(resumed), progress=False)
-    a = ResultsStore(str(full / "results.jsonl")).load()
-    b = ResultsStore(str(resumed / "results.jsonl")).load()
+    a = [r.to_json() for r in ResultsStore(str(full / "results.jsonl")).load()]
+    b = [r.to_json() for r in ResultsStore(str(resumed / "results.jsonl")).load()]
     assert len(a) == len(b) == 3 * 2 * 5
     assert stable(a) == stable(b)
 
@@ -46,8 +46,8 @@ def test_same_seed_same_selections_and_seeds_differ(tmp_path, data_dir, count_ba
     c = config(data_dir, count_backend, strategies=["random", "bt"])
     run_experiment(c, str(tmp_path / "a"), progress=False, report=False)
     run_experiment(c, str(tmp_path / "b"), progress=False, report=False)
-    a = ResultsStore(str(tmp_path / "a" / "results.jsonl")).load()
-    b = ResultsStore(str(tmp_path / "b" / "results.jsonl")).load()
+    a = [r.to_json() for r in ResultsStore(str(tmp_path / "a" / "results.jsonl")).load()]
+    b = [r.to_json() for r in ResultsStore(str(tmp_path / "b" / "results.jsonl")).load()]
     assert stable(a) == stable(b)
     sel = {(r["strategy"], r["seed"], r["iteration"]): r["selected"] for r in a if "selected" in r}
     assert sel[("random", 0, 0)] != sel[("random", 1, 0)]
@@ -55,7 +55,7 @@ def test_same_seed_same_selections_and_seeds_differ(tmp_path, data_dir, count_ba
 
 def test_records_have_the_promised_fields_and_budget_accounting(tmp_path, data_dir, count_backend):
     run_experiment(config(data_dir, count_backend, strategies=["mnlp"], seeds=[0]), str(tmp_path / "o"), progress=False)
-    recs = ResultsStore(str(tmp_path / "o" / "results.jsonl")).load()
+    recs = [r.to_json() for r in ResultsStore(str(tmp_path / "o" / "results.jsonl")).load()]
     for k in ("backend", "strategy", "seed", "role", "model", "iteration", "tokens_annotated", "tokens_fraction",
               "sentences_annotated", "precision", "recall", "f1", "train_seconds", "predict_seconds", "select_seconds"):
         assert all(k in r for r in recs), k
@@ -88,7 +88,7 @@ def test_incompatible_single_run_is_refused_before_training(tmp_path, data_dir):
         # in a grid, the incompatible pair is listed and the rest runs
         c = config(data_dir, "nosamples", strategies=["bald", "mnlp"], seeds=[0])
         run_experiment(c, str(tmp_path / "y"), progress=False, report=False)
-        recs = ResultsStore(str(tmp_path / "y" / "results.jsonl")).load()
+        recs = [r.to_json() for r in ResultsStore(str(tmp_path / "y" / "results.jsonl")).load()]
         assert {r["strategy"] for r in recs} == {"mnlp"}
 
 
@@ -96,7 +96,7 @@ def test_successors_are_trained_on_the_same_labeled_set(tmp_path, data_dir, coun
     c = config(data_dir, count_backend, strategies=["mnlp"], seeds=[0], successors=[count_backend],
                params={count_backend: {"alpha": 0.5}})
     run_experiment(c, str(tmp_path / "m"), progress=False, report=False)
-    recs = ResultsStore(str(tmp_path / "m" / "results.jsonl")).load()
+    recs = [r.to_json() for r in ResultsStore(str(tmp_path / "m" / "results.jsonl")).load()]
     by = {(r["role"], r["iteration"]): r for r in recs}
     for it in range(5):
         assert by[("successor", it)]["tokens_annotated"] == by[("acquisition", it)]["tokens_annotated"]
@@ -113,7 +113,7 @@ def test_a_different_config_on_the_same_out_is_refused(tmp_path, data_dir, count
 def test_valid_fraction_of_labeled_set_is_held_out(tmp_path, data_dir, count_backend):
     run_experiment(config(data_dir, count_backend, strategies=["random"], seeds=[0], valid="25%"),
                    str(tmp_path / "v"), progress=False, report=False)
-    recs = ResultsStore(str(tmp_path / "v" / "results.jsonl")).load()
+    recs = [r.to_json() for r in ResultsStore(str(tmp_path / "v" / "results.jsonl")).load()]
     for r in recs:
         assert r["valid_sentences"] == round(r["sentences_annotated"] * 0.25)
         assert r["train_sentences"] == r["sentences_annotated"] - r["valid_sentences"]
@@ -124,7 +124,7 @@ def test_full_reference_gives_tokens_to_reach(tmp_path, data_dir, count_backend)
                    str(tmp_path / "r"), progress=False)
     text = (tmp_path / "r" / "summary.md").read_text()
     assert "full-data F1" in text
-    recs = ResultsStore(str(tmp_path / "r" / "results.jsonl")).load()
+    recs = [r.to_json() for r in ResultsStore(str(tmp_path / "r" / "results.jsonl")).load()]
     assert sum(r["role"] == "reference" for r in recs) == 1
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from multitag.annotation.initial import initial_order, nnp_count, passes_nnp_filter
+from multitag.annotation.initial import NNPInitial, nnp_count, order_by_score, passes_nnp_filter
 from multitag.annotation.oracle import SimulationOracle
 from multitag.annotation.pool import Pool, Query
 from multitag.annotation.training_modes import apply_mode, check_mode
@@ -78,16 +78,31 @@ def test_nnp_threshold_on_hand_computed_sentences():
     assert passes_nnp_filter(short)    # 1 >= log 2 = 0.69
     single = Sentence(["yes"], pos=["UH"])
     assert passes_nnp_filter(single)   # 0 >= log 1 = 0
-    order = initial_order("nnp", [one, NY, one, short], np.random.default_rng(0))
+    order = NNPInitial().order([one, NY, one, short], np.random.default_rng(0))
     assert set(order[:2].tolist()) == {1, 3} and set(order[2:].tolist()) == {0, 2}
+    with pytest.raises(CompatibilityError, match="POS"):
+        NNPInitial().order([Sentence(["a"])], np.random.default_rng(0))
 
 
-def test_lm_initial_order_takes_the_smallest_margin_first():
-    sents = [NY, NY, NY]
-    order = initial_order("lm", sents, np.random.default_rng(0), lm_scorer=lambda s: np.array([0.5, 0.1, 0.9]))
-    assert order.tolist() == [1, 0, 2]
-    with pytest.raises(CompatibilityError):
-        initial_order("lm", sents, np.random.default_rng(0))
+def test_score_order_takes_the_smallest_score_first_and_breaks_ties_with_the_rng():
+    assert order_by_score(np.array([0.5, 0.1, 0.9]), np.random.default_rng(0)).tolist() == [1, 0, 2]
+    ties = {tuple(order_by_score(np.zeros(4), np.random.default_rng(s)).tolist()) for s in range(20)}
+    assert len(ties) > 1
+
+
+def test_lm_initial_selection_needs_its_model_and_the_core_imports_no_backend():
+    import subprocess
+    import sys
+
+    from multitag.annotation.initial import get_initial_selection
+
+    with pytest.raises(CompatibilityError, match="--initial-lm"):
+        get_initial_selection("lm").check()
+    code = ("import sys, multitag, multitag.annotation.initial, multitag.loop, multitag.experiments.runner, multitag.cli; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'flair', 'multitag_transformers', "
+            "'multitag_torch', 'multitag_crf', 'multitag_flair', 'pycrfsuite', 'gensim')]; print(bad); sys.exit(1 if bad else 0)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def _run(tmp_path, data_dir, backend, **kw):
@@ -96,7 +111,8 @@ def _run(tmp_path, data_dir, backend, **kw):
     base.update(kw)
     out = tmp_path / ("o" + str(abs(hash(str(sorted(kw.items()))))))
     run_experiment(ExperimentConfig(**base), str(out), progress=False, report=False)
-    return sorted(ResultsStore(str(out / "results.jsonl")).load(), key=lambda r: (r["level"], r["iteration"]))
+    return sorted((r.to_json() for r in ResultsStore(str(out / "results.jsonl")).load()),
+                  key=lambda r: (r["level"], r["iteration"]))
 
 
 @pytest.mark.parametrize("level", ["entity", "token"])
@@ -134,7 +150,7 @@ def test_masked_tokens_reach_a_partial_training_backend_as_none(tmp_path, data_d
 
 
 def test_sub_sentence_levels_refuse_sentence_scoring_strategies(tmp_path, data_dir, count_backend):
-    with pytest.raises(CompatibilityError, match="token-scoring"):
+    with pytest.raises(CompatibilityError, match="scores single tokens .*tlc.*not 'mnlp'"):
         _run(tmp_path, data_dir, count_backend, levels=["entity"], strategies=["mnlp"])
 
 
@@ -156,25 +172,38 @@ def test_cost_model_counts_decisions_per_level():
     from multitag.annotation.cost import CostModel
     from multitag.annotation.pool import Annotation
     from multitag.baseline import CountTagger
-    from multitag.data.dataset import Dataset
-    from multitag.experiments.budget import InitialSize
-    from multitag.experiments.simulation import Protocol, RunSpec, Simulation
+    from multitag.loop import ActiveLearner
+    from multitag.strategies import get_strategy
 
-    data = Dataset(train=Corpus([NY]), dev=None, test=Corpus([NY]), scheme="IOB2")
     cost = CostModel(sentence=2.0, token_read=0.0, label=1.0)
 
-    def seconds(level, annotations, queried):
-        sim = Simulation(RunSpec("count", "bt", 0, level=level), Protocol(InitialSize(sentences=1), [1], cost=cost),
-                         data, make_backend=lambda n, s: CountTagger(labels=["O", "B-LOC", "I-LOC"]),
-                         on_iteration=lambda r: None)
-        sim._reveal(annotations, 1, queried)
-        return sim.seconds
+    def seconds(level, annotations):
+        learner = ActiveLearner(Pool([NY]), CountTagger(labels=["O", "B-LOC", "I-LOC"]), get_strategy("bt"),
+                                level=level, cost=cost)
+        return learner.teach(annotations, 1).seconds
 
     whole = Annotation(0, tuple(range(6)), NY.tags)
-    assert seconds("sentence", [whole], None) == 2.0 + 1.0           # open the sentence, mark one entity
-    entity = Annotation(0, (3, 4), ("B-LOC", "I-LOC"))
-    assert seconds("entity", [entity], {0: {4}}) == 2.0 + 1.0         # "York" asked, one span decision
-    york = Annotation(0, (4,), ("I-LOC",))
-    assert seconds("token", [york], {0: {4}}) == 2.0 + 1.0            # the inside token alone is a decision
-    o = Annotation(0, (1,), ("O",))
-    assert seconds("token", [o], {0: {1}}) == 2.0 + 1.0               # so is an O
+    assert seconds("sentence", [whole]) == 2.0 + 1.0                            # open the sentence, mark one entity
+    entity = Annotation(0, (3, 4), ("B-LOC", "I-LOC"), asked=(4,), unit="entity")
+    assert seconds("entity", [entity]) == 2.0 + 1.0                              # "York" asked, one span decision
+    york = Annotation(0, (4,), ("I-LOC",), asked=(4,), unit="token")
+    assert seconds("token", [york]) == 2.0 + 1.0                                 # the inside token alone is a decision
+    o = Annotation(0, (1,), ("O",), asked=(1,), unit="token")
+    assert seconds("token", [o]) == 2.0 + 1.0                                    # so is an O
+    # an O asked at entity level is a decision; tokens read are the +-2 window around what was revealed
+    reading = ActiveLearner(Pool([NY]), CountTagger(labels=["O", "B-LOC", "I-LOC"]), get_strategy("bt"),
+                            level="entity", cost=CostModel(sentence=0.0, token_read=1.0, label=0.0))
+    assert reading.teach([Annotation(0, (0,), ("O",), asked=(0,), unit="entity")], 1).seconds == 3.0  # tokens 0-2
+
+
+def test_entities_are_counted_with_the_one_span_function():
+    from multitag.annotation.pool import Annotation
+    from multitag.baseline import CountTagger
+    from multitag.loop import ActiveLearner
+    from multitag.strategies import get_strategy
+
+    learner = ActiveLearner(Pool([NY]), CountTagger(labels=["O", "B-LOC", "I-LOC"]), get_strategy("bt"), level="token")
+    # "York" alone is an inside tag without its entity: no entity span is annotated
+    assert learner.teach([Annotation(0, (4,), ("I-LOC",), asked=(4,), unit="token")], 1).entities == 0
+    assert learner.teach([Annotation(0, (3,), ("B-LOC",), asked=(3,), unit="token")], 2).entities == 1
+    assert learner.totals.entities == 1 and learner.totals.tokens == 2

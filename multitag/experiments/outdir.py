@@ -1,0 +1,121 @@
+"""A results folder belongs to one experiment, on one data set, with one writer.
+
+``OUT/config.yaml`` holds the resolved configuration and a fingerprint of the data (per split:
+sentences, tokens and a sha256 over tokens and tags); a rerun on the same OUT must describe the same
+experiment on the same data, or it is refused naming what differs. ``OUT/.lock`` is held (``flock``)
+by the one process writing OUT and names its pid, host and start time; a second process gets a
+one-line error. A lock left by a process that died is not held by anyone, so it is taken over.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import time
+from typing import Any
+
+import yaml
+
+from multitag.data.dataset import Dataset
+from multitag.errors import MultitagError
+from multitag.experiments.config import differences
+from multitag.fileio import atomic_write
+
+LOCK = ".lock"
+CONFIG = "config.yaml"
+
+
+def data_fingerprint(ds: Dataset) -> dict[str, dict[str, Any]]:
+    """Per split: sentences, tokens and a sha256 over every token and tag, in order."""
+    out = {}
+    for name in ("train", "dev", "test"):
+        corpus = getattr(ds, name)
+        if corpus is None:
+            continue
+        h = hashlib.sha256()
+        for s in corpus:
+            h.update(json.dumps([s.tokens, s.tags], ensure_ascii=False).encode("utf-8"))
+            h.update(b"\n")
+        out[name] = {"sentences": len(corpus), "tokens": corpus.n_tokens, "sha256": h.hexdigest()}
+    return out
+
+
+class OutLock:
+    """An exclusive lock on a results folder, held until :meth:`release` (or the process ends)."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        self.path = os.path.join(folder, LOCK)
+        self._fd: int | None = None
+
+    def acquire(self) -> "OutLock":
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise MultitagError(f"{self.path}: cannot create the lock file ({e.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                owner = json.loads(os.read(fd, 4096).decode() or "{}")
+            except (OSError, ValueError):
+                owner = {}
+            os.close(fd)
+            who = (f"process {owner.get('pid', '?')} on {owner.get('host', '?')} since {owner.get('started', '?')}"
+                   if owner else "another process")
+            raise MultitagError(f"{self.folder} is in use by {who}; wait for it to finish or use another --out") from None
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                           "started": time.strftime("%Y-%m-%d %H:%M:%S")}).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info, 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> "OutLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def save_or_check(out: str, config: dict, fingerprint: dict) -> None:
+    """Write ``OUT/config.yaml`` or check that the one there describes the same experiment and data."""
+    path = os.path.join(out, CONFIG)
+    if os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                old = yaml.safe_load(fh) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise MultitagError(f"{path}: cannot read the saved configuration ({e}); use another --out") from None
+        if not isinstance(old, dict):
+            raise MultitagError(f"{path}: not a multitag configuration; use another --out")
+        old_fp = old.pop("data_fingerprint", None)
+        differ = differences(old, config)
+        if differ:
+            raise MultitagError(
+                f"{out} holds results of a different experiment (differs in: {', '.join(differ)}); "
+                "use another --out, or delete the folder to start over")
+        if old_fp is not None and old_fp != fingerprint:
+            split = next((s for s in sorted(set(old_fp) | set(fingerprint)) if old_fp.get(s) != fingerprint.get(s)), "?")
+            was, now = old_fp.get(split) or {}, fingerprint.get(split) or {}
+            raise MultitagError(
+                f"{out} was run on other data: the {split} split differs (recorded {was.get('sentences', 0)} sentences, "
+                f"{was.get('tokens', 0)} tokens, sha256 {str(was.get('sha256', '-'))[:12]}; now {now.get('sentences', 0)} "
+                f"sentences, {now.get('tokens', 0)} tokens, sha256 {str(now.get('sha256', '-'))[:12]}); use another --out")
+        return
+    try:
+        with atomic_write(path) as fh:
+            yaml.safe_dump({**config, "data_fingerprint": fingerprint}, fh, sort_keys=False)
+    except OSError as e:
+        raise MultitagError(f"{path}: cannot write ({e.strerror})") from None
