@@ -25,6 +25,18 @@ def _shape(word: str) -> str:
 
 
 class CountTagger(Tagger):
+    """Per-word tag counts with Dirichlet MC samples (a test and smoke-run backend).
+
+    Parameters
+    ----------
+    labels : list of str
+        The label set; column ``j`` of the marginals is ``labels[j]``.
+    seed : int
+        Seeds the Dirichlet draws of :meth:`sample`.
+    alpha : float
+        Smoothing: pseudo-counts toward the label prior, per label.
+    """
+
     mc_modes = ("dirichlet",)
     partial_training = True
     hidden_states = True

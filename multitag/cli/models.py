@@ -12,7 +12,8 @@ from multitag.cli.params import parse_params
 from multitag.errors import MultitagError
 
 
-@main.command("train")
+@main.command("train", epilog="Backend parameters: `multitag backends NAME` lists every parameter of a backend "
+                               "with its default and meaning.")
 @click.option("--backend", required=True, help="Registered backend or preset name (see `multitag backends`).")
 @click.option("--data", required=True, type=click.Path(), help="Data folder with train/dev/test files, or a train file.")
 @click.option("--out", "out", type=click.Path(), default=None, help="Folder to write the trained model to.")

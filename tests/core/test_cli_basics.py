@@ -171,6 +171,21 @@ def test_backends_lists_capabilities(dummy_backend):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert rows == [{"name": "mt-cli-dummy", "class": "CliDummy", "mc_modes": [], "partial_training": False,
-                     "hidden": False, "defaults": {}, "description": ""}]
+                     "hidden": False, "warm_start": False, "defaults": {}, "description": ""}]
     table = CliRunner().invoke(main, ["backends"]).stdout
     assert "mt-cli-dummy" in table and "CliDummy" in table
+
+
+def test_backends_name_lists_every_parameter_with_default_and_meaning():
+    from multitag import registry
+    from multitag.baseline import CountTagger
+
+    with registry.registered("count", CountTagger):
+        r = CliRunner().invoke(main, ["backends", "count", "--json"])
+        assert r.exit_code == 0, r.output
+        info = json.loads(r.stdout)
+        params = {p["name"]: p for p in info["parameters"]}
+        assert set(params) == {"seed", "alpha"} and params["alpha"]["default"] == 0.5
+        assert params["alpha"]["expects"] == "a number" and "smoothing" in params["alpha"]["meaning"].lower()
+        text = CliRunner().invoke(main, ["backends", "count"]).stdout
+        assert "alpha" in text and "default 0.5" in text

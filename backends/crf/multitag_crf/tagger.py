@@ -32,11 +32,11 @@ class CRFTagger(Tagger):
         Seeds the word vectors and k-means of the ``rich`` features (crfsuite's L-BFGS itself is
         deterministic).
     features : {"rich", "paper"}
-        ``paper``: the feature set of paper 001, appendix B. ``rich`` (default): shapes, affixes,
-        a +-2 window and word-cluster ids from Word2Vec trained on the text given to
-        :meth:`observe_unlabeled` plus the training text.
+        The feature set: ``rich`` (default; shapes, affixes, a +-2 window, word clusters) or ``paper``
+        (paper 001, appendix B). ``rich`` takes word-cluster ids from Word2Vec trained on the text
+        given to :meth:`observe_unlabeled` plus the training text.
     c1, c2 : float
-        L1 and L2 regularisation.
+        L1 and L2 regularisation strengths (0.1 in paper 001).
     max_iterations : int
         L-BFGS iterations.
     all_possible_transitions : bool
@@ -44,7 +44,7 @@ class CRFTagger(Tagger):
     cluster_sizes : tuple of int
         k-means granularities of the ``rich`` word clusters (``()`` turns clusters off).
     vector_size, vector_epochs : int
-        Word2Vec dimensionality and passes for the clusters.
+        Word2Vec dimensionality and training passes of the ``rich`` word clusters.
 
     Notes
     -----
@@ -78,7 +78,19 @@ class CRFTagger(Tagger):
             raise MultitagError(f"CRFTagger: unknown features {self.features!r}; use one of {', '.join(FEATURE_SETS)}")
 
     def check(self) -> None:
+        """Refuse values crfsuite cannot train with, before any training."""
         self._check_features()
+        for name in ("c1", "c2"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+                raise MultitagError(f"CRFTagger: {name} must be a number >= 0, not {v!r}")
+        for name in ("max_iterations", "vector_size", "vector_epochs"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise MultitagError(f"CRFTagger: {name} must be a positive integer, not {v!r}")
+        sizes = self.cluster_sizes
+        if not isinstance(sizes, (tuple, list)) or not all(isinstance(k, int) and not isinstance(k, bool) and k >= 2 for k in sizes):
+            raise MultitagError(f"CRFTagger: cluster_sizes must be a list of integers >= 2 (or [] for none), not {sizes!r}")
 
     def _feature_key(self) -> tuple:
         if self.features == "paper":

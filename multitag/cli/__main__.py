@@ -1,0 +1,4 @@
+"""``python -m multitag.cli``: the multitag command line."""
+from multitag.cli import main
+
+main(prog_name="multitag")
