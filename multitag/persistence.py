@@ -436,8 +436,13 @@ def save_model(tagger: "Tagger", path: str | os.PathLike, *, extra: dict[str, An
             _fsync_dir(root)
         _swap(tmp, path)
         tmp = None
+    except MultitagError:
+        raise
     except OSError as e:
         raise MultitagError(f"cannot save the model to {path}: {e.strerror or _one_line(e)}"
+                            + ("; the model there was left unchanged" if existed else "")) from e
+    except Exception as e:  # a library's own error for a failed write (safetensors reports ENOSPC so)
+        raise MultitagError(f"cannot save the model to {path}: {type(e).__name__}: {_one_line(e)}"
                             + ("; the model there was left unchanged" if existed else "")) from e
     finally:
         if tmp is not None:

@@ -91,3 +91,25 @@ def test_code_shipped_in_the_folder_is_not_run(saved, tmp_path, rehash):
     else:
         assert _same(u.predict(TEST), t.predict(TEST))
     assert not os.path.exists(marker)
+
+
+def test_a_full_disk_during_save_pretrained_keeps_the_previous_model(saved, tmp_path, full_disk, disk_faults):
+    """safetensors reports a full disk with its own error type, not OSError: still one line, and
+    the previous model stays loadable."""
+    t, target = saved
+    size = sum(os.path.getsize(os.path.join(target, f)) for f in os.listdir(target))
+    disk = tmp_path / "disk"
+    pages = (size * 3 // 2) // 4096 + 4
+    with full_disk(disk, f"{pages * 4}k") as mounted:
+        model = str(disk / "m")
+        t.save(model)                       # fits once, not twice
+        before = t.predict(TEST)
+        if mounted:
+            with pytest.raises(MultitagError, match="No space left on device") as e:
+                t.save(model)
+        else:
+            with disk_faults(1), pytest.raises(MultitagError, match="No space left on device") as e:
+                t.save(model)
+        assert model in str(e.value) and "\n" not in str(e.value)
+        assert _same(multitag.load(model).predict(TEST), before)
+        assert sorted(os.listdir(disk)) == ["m"]
