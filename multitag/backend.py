@@ -11,6 +11,11 @@ Conventions (the scikit-learn idiom):
 * fitted state lives in attributes ending in ``_``;
 * :meth:`get_params` / :meth:`clone` read the parameters back from the ``__init__`` signature.
 * column ``j`` of every marginal matrix is ``self.labels[j]``.
+
+Persistence is a template (:mod:`multitag.persistence`): :meth:`Tagger.save` and
+:meth:`Tagger.load` are concrete; a backend implements ``_save_state(folder)`` (write its files)
+and ``_load_state(folder)`` (fill the fitted attributes of ``cls(**params)``), and optionally
+``training_summary()``.
 """
 from __future__ import annotations
 
@@ -129,14 +134,51 @@ class Tagger(ABC):
         """
         raise MultitagError(f"{type(self).__name__} cannot sample MC-dropout predictions (mc_modes is empty)")
 
-    @abstractmethod
+    # ---------------------------------------------------------------- persistence (the template)
     def save(self, path: str) -> None:
-        """Write the fitted model to ``path`` (a folder or file the backend chooses)."""
+        """Write the fitted model to the folder ``path``, atomically (see :mod:`multitag.persistence`).
+
+        The folder gets ``multitag.json`` (registered backend name, typed parameters, labels, sha256
+        of every file, training summary) and the files :meth:`_save_state` writes. Backends
+        implement the hooks, not this method.
+        """
+        from multitag.persistence import save_model
+
+        save_model(self, path)
 
     @classmethod
-    @abstractmethod
     def load(cls, path: str) -> "Tagger":
-        """Read a model written by :meth:`save`."""
+        """Read a model written by :meth:`save`; the manifest must name this class (for any
+        backend, use ``multitag.load(path)``)."""
+        from multitag.persistence import load_model
+
+        return load_model(path, expected=cls)
+
+    @abstractmethod
+    def _save_state(self, folder: str) -> None:
+        """Hook of :meth:`save`: write the fitted state into the (new, empty) folder ``folder``.
+
+        Every file written there is listed in the manifest with its size and sha256; the name
+        ``multitag.json`` is reserved. Parameters need not be written (the template stores them).
+        Never write a format that runs code when read (no pickle).
+        """
+
+    @abstractmethod
+    def _load_state(self, folder: str) -> None:
+        """Hook of :meth:`load`: called on ``cls(labels=..., **params)`` once the files of
+        ``folder`` matched their hashes; fills the fitted attributes (``*_``) from them."""
+
+    def training_summary(self) -> dict[str, Any] | None:
+        """Optional: typed facts about the last :meth:`fit` for the manifest's ``training`` entry,
+        e.g. ``{"epochs_run": 12, "best_epoch": 9, "seconds": 41.2}``; None when there are none."""
+        return None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("save", "load"):
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__} overrides Tagger.{name}; implement the hooks _save_state / "
+                                "_load_state instead (saving and loading go through multitag.persistence)")
 
     # ---------------------------------------------------------------- helpers for subclasses
     def _check_mode(self, mode: str) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from multitag.backend import Prediction, Tagger
 from multitag.data.sentence import Corpus, Sentence
+from multitag.errors import MultitagError
 
 
 def _shape(word: str) -> str:
@@ -92,19 +93,25 @@ class CountTagger(Tagger):
                                  for _ in range(n_samples)]))
         return out
 
-    def save(self, path: str) -> None:
-        os.makedirs(path, exist_ok=True)
-        with open(os.path.join(path, "count-tagger.json"), "w") as fh:
-            json.dump({"params": self.get_params(), "prior": self.prior_.tolist(),
-                       "words": {w: c.tolist() for w, c in self.words_.items()},
-                       "shapes": {w: c.tolist() for w, c in self.shapes_.items()}}, fh)
+    def _save_state(self, folder: str) -> None:
+        """``count-tagger.json``: the label prior and the per-word and per-shape counts."""
+        state = {"prior": self.prior_.tolist(),
+                 "words": {w: c.tolist() for w, c in self.words_.items()},
+                 "shapes": {w: c.tolist() for w, c in self.shapes_.items()}}
+        with open(os.path.join(folder, "count-tagger.json"), "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(state))
 
-    @classmethod
-    def load(cls, path: str) -> "CountTagger":
-        with open(os.path.join(path, "count-tagger.json")) as fh:
+    def _load_state(self, folder: str) -> None:
+        with open(os.path.join(folder, "count-tagger.json"), encoding="utf-8") as fh:
             d = json.load(fh)
-        t = cls(**d["params"])
-        t.prior_ = np.array(d["prior"])
-        t.words_ = {w: np.array(c) for w, c in d["words"].items()}
-        t.shapes_ = {w: np.array(c) for w, c in d["shapes"].items()}
-        return t
+        L = len(self.labels)
+
+        def row(c) -> np.ndarray:
+            a = np.asarray(c, dtype=float)
+            if a.shape != (L,):
+                raise MultitagError(f"count-tagger.json: a count row has shape {a.shape}, expected ({L},)")
+            return a
+
+        self.prior_ = row(d["prior"])
+        self.words_ = {w: row(c) for w, c in d["words"].items()}
+        self.shapes_ = {w: row(c) for w, c in d["shapes"].items()}

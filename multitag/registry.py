@@ -154,6 +154,37 @@ def backend_class(name: str):
     return resolve(name).cls
 
 
+def name_of(cls: type) -> str | None:
+    """The registered name of the backend class ``cls`` (a reverse lookup), or None.
+
+    In order: a :func:`registered` name bound to ``cls`` itself; the entry point whose value is
+    ``cls``'s ``module:qualname`` (imports nothing); else a :class:`Preset` entry point of ``cls``'s
+    own top-level package whose class is ``cls`` (presets without defaults first), which imports
+    only that package's registry module. Several matches of one kind: the first name in sort order.
+    """
+    extra = sorted(n for n, obj in _extra.items()
+                   if obj is cls or (isinstance(obj, Preset) and obj.backend is cls))
+    if extra:
+        return extra[0]
+    eps = _entry_points()
+    target = f"{cls.__module__}:{cls.__qualname__}"
+    exact = sorted(n for n, ep in eps.items() if ep.value.split("[")[0].replace(" ", "") == target)
+    if exact:
+        return exact[0]
+    package = cls.__module__.split(".")[0]
+    presets = []
+    for n, ep in sorted(eps.items()):
+        if ep.value.split(":")[0].strip().split(".")[0] != package:
+            continue
+        try:
+            obj = ep.load()
+            if isinstance(obj, Preset) and obj.cls is cls:
+                presets.append((bool(obj.defaults), n))
+        except Exception:  # a broken entry point of the same package is not this class's name
+            continue
+    return min(presets)[1] if presets else None
+
+
 def create(name: str, *, labels, seed: int = 0, **params: Any):
     """Build the backend ``name`` with its preset defaults, overridden by ``params``."""
     preset = resolve(name)

@@ -77,6 +77,38 @@ def _assert_same(a: list[Prediction], b: list[Prediction], what: str, atol: floa
         assert math.isclose(pa.logprob, pb.logprob, abs_tol=max(atol, 1e-5)), f"{what}: sentence {i} logprob differs"
 
 
+def check_saved_model(tagger: Tagger, folder: str) -> dict:
+    """The promises of a model folder written by ``tagger.save(folder)``: a valid manifest naming
+    the class, at least one state file, and files that match their recorded sizes and hashes.
+    Returns the manifest."""
+    from multitag import persistence
+
+    try:
+        manifest = persistence.read_manifest(folder)
+        persistence.verify_files(folder, manifest)
+    except MultitagError as e:
+        raise AssertionError(f"the saved model folder is not a valid multitag model: {e}") from None
+    assert manifest["class"] == type(tagger).__name__, f"the manifest names class {manifest['class']!r}"
+    assert manifest["files"], "_save_state wrote no file: the fitted state is not saved"
+    return manifest
+
+
+def _assert_same_params(saved: Tagger, loaded: Tagger) -> None:
+    """Parameters survive a round trip with their values and types (tuples as tuples, None as None)."""
+    a, b = saved.get_params(), loaded.get_params()
+    assert a.keys() == b.keys(), "load must restore every parameter"
+    for k, v in a.items():
+        if k == "labels":
+            continue
+        w = b[k]
+        same = (list(v) == list(w)) if isinstance(v, (list, tuple)) and isinstance(w, (list, tuple)) else v == w
+        assert same and (v is None) == (w is None), f"save/load changed parameter {k!r}: {v!r} -> {w!r}"
+        if isinstance(v, tuple):
+            assert isinstance(w, tuple), f"save/load turned the tuple parameter {k!r} into {type(w).__name__}"
+        elif v is not None and not isinstance(v, (list, tuple)):
+            assert isinstance(v, type(w)), f"save/load changed the type of parameter {k!r}: {type(v).__name__} -> {type(w).__name__}"
+
+
 def check_predictions(tagger: Tagger, sentences: Sequence[Sentence], preds: list[Prediction], *, hidden: bool = False) -> None:
     """The per-prediction promises: shapes, normalised marginals, a consistent log-probability."""
     labels = list(tagger.labels)  # type: ignore[attr-defined]
@@ -155,13 +187,16 @@ def check_backend(factory: TaggerFactory, *, train: Corpus | None = None, test: 
     again = factory(labels=labels, seed=0).fit(train)
     _assert_same(again.predict(test), preds, "same seed, same data")
 
-    # save / load round trip
+    # save / load round trip, through the template: a manifest whose hashes match the files
     with tempfile.TemporaryDirectory() as tmp:
         target = os.path.join(tmp, "model")
         tagger.save(target)
+        check_saved_model(tagger, target)
         loaded = type(tagger).load(target)
+        assert type(loaded) is type(tagger), "load must return an instance of the saved class"
         assert list(loaded.labels) == labels, "load must restore the label set"  # type: ignore[attr-defined]
         _assert_same(loaded.predict(test), preds, "save/load round trip", atol=1e-6)
+        _assert_same_params(tagger, loaded)
 
     # MC-dropout samples
     L = len(labels)

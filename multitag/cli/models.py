@@ -1,7 +1,6 @@
 """``multitag train`` and ``multitag evaluate``: one model, trained or saved."""
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -9,14 +8,15 @@ import click
 
 from multitag.cli import main
 from multitag.cli.params import parse_params
-from multitag.errors import MultitagError
 
 
 @main.command("train", epilog="Backend parameters: `multitag backends NAME` lists every parameter of a backend "
                                "with its default and meaning.")
 @click.option("--backend", required=True, help="Registered backend or preset name (see `multitag backends`).")
 @click.option("--data", required=True, type=click.Path(), help="Data folder with train/dev/test files, or a train file.")
-@click.option("--out", "out", type=click.Path(), default=None, help="Folder to write the trained model to.")
+@click.option("--out", "out", type=click.Path(), default=None,
+              help="Folder to write the trained model to (replaced atomically; its multitag.json records "
+                   "the parameters, the dev/test scores and the timings).")
 @click.option("--param", "params", multiple=True, help="Backend parameter KEY=VALUE (repeatable), e.g. --param features=paper.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--no-dev", is_flag=True, help="Do not pass the dev split to the backend (no early stopping on dev).")
@@ -34,8 +34,7 @@ def train_cmd(backend: str, data: str, out: str | None, params: tuple[str, ...],
     tagger.observe_unlabeled([s.unlabeled() for s in ds.train])
     tagger.fit(ds.train, None if no_dev else ds.dev)
     train_s = time.perf_counter() - t0
-    result = {"backend": backend, "params": {k: str(v) for k, v in tagger.get_params().items() if k != "labels"},
-              "train_seconds": round(train_s, 2)}
+    result: dict = {"data": data, "train_seconds": round(train_s, 2)}
     for split in ("dev", "test"):
         corpus = getattr(ds, split)
         if corpus is None:
@@ -48,32 +47,14 @@ def train_cmd(backend: str, data: str, out: str | None, params: tuple[str, ...],
         if split == "test":
             result["test"]["per_type"] = scores["per_type"]
     if out:
-        tagger.save(out)
-        with open(os.path.join(out, "multitag-train.json") if os.path.isdir(out) else out + ".json", "w") as fh:
-            json.dump({**result, "backend_class": f"{type(tagger).__module__}:{type(tagger).__qualname__}"}, fh, indent=2)
-        result["model"] = out
+        from multitag.persistence import save_model
+
+        save_model(tagger, out, extra=result)
     for split in ("dev", "test"):
         if split in result:
             r = result[split]
             click.echo(f"{split}: P={r['precision']:.4f} R={r['recall']:.4f} F1={r['f1']:.4f}")
     click.echo(f"train time: {train_s:.1f}s" + (f"; model written to {out}" if out else ""))
-
-
-def _load_model(path: str):
-    """Load a model written by `multitag train --out` (its JSON sidecar names the backend class)."""
-    import importlib
-
-    meta_path = os.path.join(path, "multitag-train.json") if os.path.isdir(path) else path + ".json"
-    if not os.path.exists(meta_path):
-        raise MultitagError(f"{path}: not a model written by `multitag train --out` (no {os.path.basename(meta_path)})")
-    with open(meta_path) as fh:
-        meta = json.load(fh)
-    module, _, qual = meta["backend_class"].partition(":")
-    try:
-        cls = getattr(importlib.import_module(module), qual)
-    except (ImportError, AttributeError) as e:
-        raise MultitagError(f"{path}: the backend {meta['backend_class']} is not installed ({e})") from None
-    return cls.load(path), meta
 
 
 @main.command("evaluate")
@@ -82,10 +63,11 @@ def _load_model(path: str):
 @click.option("--split", default="test", show_default=True, help="Split to evaluate when --data is a folder.")
 def evaluate_cmd(model: str, data: str, split: str) -> None:
     """Evaluate a saved model on labeled data: span P/R/F1, micro and per type."""
+    import multitag
     from multitag.data import load_dataset
     from multitag.evaluation import evaluate
 
-    tagger, _ = _load_model(model)
+    tagger = multitag.load(model)
     ds = load_dataset(data)
     corpus = ds.split(split) if os.path.isdir(data) else ds.train
     unknown = set(corpus.labels()) - set(tagger.labels)

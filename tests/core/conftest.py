@@ -74,22 +74,16 @@ class MostFrequentTagger(Tagger):
     def _state(self) -> dict:
         return {"counts": self.counts_, "prior": self.prior_, "jitter": self.jitter_}
 
-    def save(self, path: str) -> None:
-        os.makedirs(path, exist_ok=True)
-        params = {k: v for k, v in self.get_params().items()}
-        params["labels"] = list(params["labels"])
-        with open(os.path.join(path, "model.json"), "w") as fh:
-            json.dump({"params": params, "state": self._state()}, fh)
+    def _save_state(self, folder: str) -> None:
+        with open(os.path.join(folder, "model.json"), "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(self._state()))
 
-    @classmethod
-    def load(cls, path: str):
-        with open(os.path.join(path, "model.json")) as fh:
-            obj = json.load(fh)
-        tagger = cls(**obj["params"])
-        tagger.counts_ = obj["state"]["counts"]
-        tagger.prior_ = obj["state"]["prior"]
-        tagger.jitter_ = obj["state"]["jitter"]
-        return tagger
+    def _load_state(self, folder: str) -> None:
+        with open(os.path.join(folder, "model.json"), encoding="utf-8") as fh:
+            state = json.load(fh)
+        self.counts_ = state["counts"]
+        self.prior_ = state["prior"]
+        self.jitter_ = state["jitter"]
 
 
 @pytest.fixture

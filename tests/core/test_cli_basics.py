@@ -121,8 +121,8 @@ TEST = "John B-PER\nvisited O\nParis B-LOC\n\nMary B-PER\nmet O\nNokia B-ORG\n" 
 
 @pytest.fixture
 def dummy_backend(mf_tagger, monkeypatch):
-    """The dummy registered as ``mt-cli-dummy``, in an importable module (``evaluate`` re-imports
-    the backend class by module name); the installed entry points are hidden so that ``backends``
+    """The dummy registered as ``mt-cli-dummy`` (``evaluate`` finds it by that name through the
+    registry), in an importable module; the installed entry points are hidden so that ``backends``
     imports no real backend."""
     module = types.ModuleType("mt_cli_dummy_module")
     cls = type("CliDummy", (mf_tagger,), {"__module__": module.__name__})
@@ -146,10 +146,15 @@ def test_train_then_evaluate(write, tmp_path, dummy_backend):
     # test: John/PER Paris/LOC Mary/PER right, Nokia/ORG (unseen word) predicted O -> P = 1, R = 3/4
     assert "test: P=1.0000 R=0.7500 F1=0.8571" in result.stdout
     assert "dev: P=1.0000 R=1.0000 F1=1.0000" in result.stdout
-    with open(os.path.join(model, "multitag-train.json")) as fh:
+    assert not os.path.exists(os.path.join(model, "multitag-train.json"))
+    with open(os.path.join(model, "multitag.json")) as fh:
         meta = json.load(fh)
-    assert meta["backend"] == "mt-cli-dummy" and meta["params"]["alpha"] == "0.25" and meta["params"]["seed"] == "3"
-    assert meta["test"]["per_type"]["ORG"]["recall"] == 0.0
+    assert meta["format"] == "multitag-model" and meta["backend"] == "mt-cli-dummy" and meta["class"] == "CliDummy"
+    # typed values, not their str()
+    assert meta["params"] == {"seed": 3, "alpha": 0.25}
+    assert isinstance(meta["training"]["train_seconds"], float)
+    assert meta["training"]["test"]["per_type"]["ORG"]["recall"] == 0.0
+    assert meta["training"]["dev"]["f1"] == 1.0
     loaded = dummy_backend.load(model)
     assert loaded.alpha == 0.25 and "B-ORG" in loaded.labels   # label set includes the test-only tag
 
@@ -163,7 +168,8 @@ def test_train_then_evaluate(write, tmp_path, dummy_backend):
 
 def test_evaluate_rejects_a_folder_that_is_not_a_model(tmp_path):
     result = CliRunner().invoke(main, ["evaluate", "--model", str(tmp_path), "--data", str(tmp_path)])
-    assert result.exit_code == 2 and "not a model written by `multitag train --out`" in result.stderr
+    assert result.exit_code == 2 and "written by an older multitag or not a model; retrain" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
 
 
 def test_backends_lists_capabilities(dummy_backend):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import struct
 import tempfile
 from typing import Sequence
 
@@ -17,7 +18,6 @@ from multitag_crf import cache
 from multitag_crf.clusters import WordClusters, train_clusters
 from multitag_crf.features import FEATURE_SETS, paper_features, rich_features
 
-_FORMAT = 1
 _TINY = np.finfo(float).tiny
 
 
@@ -206,37 +206,42 @@ class CRFTagger(Tagger):
                 for tags, m, p in zip(paths, blocks, probs)]
 
     # ---------------------------------------------------------------- persistence
-    def save(self, path: str) -> None:
-        """Write a folder: ``model.crfsuite``, ``config.json`` (parameters) and ``clusters.json``."""
+    def _save_state(self, folder: str) -> None:
+        """``model.crfsuite`` (crfsuite's own model file) and ``clusters.json`` (the word clusters of
+        ``rich``, or null); parameters and labels go to the manifest."""
         self._check_fitted()
-        os.makedirs(path, exist_ok=True)
-        with open(os.path.join(path, "model.crfsuite"), "wb") as f:
+        with open(os.path.join(folder, MODEL_FILE), "wb") as f:
             f.write(self.model_bytes_)
-        params = self.get_params()
-        params["labels"] = list(params["labels"])
-        params["cluster_sizes"] = list(params["cluster_sizes"])
-        with open(os.path.join(path, "config.json"), "w", encoding="utf-8") as f:
-            json.dump({"format": _FORMAT, "backend": "crf", "params": params}, f, indent=1)
-        with open(os.path.join(path, "clusters.json"), "w", encoding="utf-8") as f:
-            json.dump(None if self.clusters_ is None else self.clusters_.to_json(), f)
+        data = None if self.clusters_ is None else self.clusters_.to_json()
+        with open(os.path.join(folder, CLUSTERS_FILE), "w", encoding="utf-8") as f:
+            f.write(json.dumps(data))
 
-    @classmethod
-    def load(cls, path: str) -> "CRFTagger":
-        """Read a folder written by :meth:`save`."""
-        cfg_path = os.path.join(path, "config.json")
-        if not os.path.isfile(cfg_path):
-            raise MultitagError(f"{path}: not a saved CRF model (no config.json); save one with CRFTagger.save")
-        with open(cfg_path, encoding="utf-8") as f:
-            cfg = json.load(f)
-        if cfg.get("format") != _FORMAT:
-            raise MultitagError(f"{path}: model format {cfg.get('format')!r} is not {_FORMAT}; retrain and save it again")
-        params = cfg["params"]
-        params["cluster_sizes"] = tuple(params["cluster_sizes"])
-        self = cls(**params)
-        with open(os.path.join(path, "clusters.json"), encoding="utf-8") as f:
+    def _load_state(self, folder: str) -> None:
+        with open(os.path.join(folder, CLUSTERS_FILE), encoding="utf-8") as f:
             data = json.load(f)
         self.clusters_ = None if data is None else WordClusters.from_json(data)
-        with open(os.path.join(path, "model.crfsuite"), "rb") as f:
-            self.model_bytes_ = f.read()
+        with open(os.path.join(folder, MODEL_FILE), "rb") as f:
+            model = f.read()
+        check_crfsuite_model(model, os.path.join(folder, MODEL_FILE))
+        self.model_bytes_ = model
         self._open()
-        return self
+
+
+MODEL_FILE = "model.crfsuite"
+CLUSTERS_FILE = "clusters.json"
+_HEADER = struct.Struct("<4sI4s9I")
+
+
+def check_crfsuite_model(data: bytes, where: str = "model.crfsuite") -> None:
+    """Refuse bytes that are not a whole crfsuite CRF1d model before crfsuite parses them (a cut
+    file crashes crfsuite with a segmentation fault): the magic, the model type, the file size
+    recorded in the header and the section offsets must agree with ``data``."""
+    if len(data) < _HEADER.size:
+        raise MultitagError(f"{where}: not a crfsuite model ({len(data)} bytes)")
+    magic, size, kind, _version, _nf, _nl, _na, *offsets = _HEADER.unpack_from(data)
+    if magic != b"lCRF" or kind != b"FOMC":
+        raise MultitagError(f"{where}: not a crfsuite CRF1d model (bad magic)")
+    if size != len(data):
+        raise MultitagError(f"{where}: the crfsuite model is cut or padded ({len(data)} bytes, its header says {size})")
+    if any(not _HEADER.size <= off < size for off in offsets):
+        raise MultitagError(f"{where}: the crfsuite model header is damaged (a section offset lies outside the file)")

@@ -20,7 +20,6 @@ Specs
 from __future__ import annotations
 
 import os
-import tempfile
 import zlib
 from dataclasses import dataclass
 from typing import Sequence
@@ -104,11 +103,11 @@ def word_vectors(path: str):
 
 
 def train_fasttext(texts: Sequence[Sequence[str]], *, dim: int, epochs: int, seed: int):
-    """flair FastTextEmbeddings over a gensim FastText model trained on ``texts`` (single worker,
-    stable hash: the same text and seed give the same vectors in every process)."""
-    import warnings
-
+    """:class:`~multitag_flair.fasttext.FastTextVectors` trained with gensim on ``texts`` (single
+    worker, stable hash: the same text and seed give the same vectors in every process)."""
     from gensim.models import FastText
+
+    from multitag_flair.fasttext import FastTextVectors
 
     sents = [list(s) for s in texts if len(s)]
     if not sents:
@@ -117,15 +116,8 @@ def train_fasttext(texts: Sequence[Sequence[str]], *, dim: int, epochs: int, see
                      min_n=3, max_n=6, epochs=epochs)
     model.build_vocab(corpus_iterable=sents)
     model.train(corpus_iterable=sents, total_examples=len(sents), epochs=epochs)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "fasttext.kv")
-        model.wv.save(path, separately=[])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from flair.embeddings import FastTextEmbeddings
-
-            emb = FastTextEmbeddings(path, name="word:train:fasttext")
-    return emb
+    # gensim draws the initial n-gram vectors from seed + 1 (KeyedVectors.prep_vectors)
+    return FastTextVectors(model.wv, name="word:train:fasttext", ngram_seed=seed + 1)
 
 
 def build_stack(specs: Sequence[str], texts: Sequence[Sequence[str]], options: StackOptions):

@@ -30,16 +30,18 @@ from flair.training_utils import store_embeddings
 from multitag.backend import Prediction, Tagger
 from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
-from multitag_flair import elmo_embedding  # noqa: F401  (registers the ELMo embedding for flair's load)
+from multitag_flair import stack_state
 from multitag_flair.embeddings import StackOptions, build_stack
 from multitag_flair.training import Schedule
 from multitag_flair.training import train as train_loop
 from multitag_torch import crf
+from multitag_torch.base import read_tensors, write_json, write_tensors
 from multitag_torch.mc_dropout import find_modules, sampling
 
 _TAG_TYPE = "multitag"
-_META = "multitag.json"
-_MODEL = "flair-model.pt"
+_STACK = "stack.json"
+_ARRAYS = "embeddings.safetensors"
+_WEIGHTS = "model.safetensors"
 
 
 def to_flair(sentence: Sentence) -> FlairSentence:
@@ -143,11 +145,15 @@ class FlairBiLSTMCRFTagger(Tagger):
                             fasttext_dim=self.fasttext_dim, fasttext_epochs=self.fasttext_epochs,
                             elmo_mode=self.elmo_mode, elmo_stateful=self.elmo_stateful, elmo_cache=self.elmo_cache)
         stack = build_stack(self._embedding_specs(), texts, opts)
+        torch.manual_seed(self.seed)  # the tagger's layers start the same whatever the stack drew
+        return self._assemble(stack)
+
+    def _assemble(self, stack) -> SequenceTagger:
+        """flair's SequenceTagger over ``stack`` with this tagger's sizes and label dictionary."""
         for emb in stack.embeddings:
             if getattr(emb, "static_embeddings", False):
                 for p in emb.parameters():
                     p.requires_grad_(False)
-        torch.manual_seed(self.seed)  # the tagger's layers start the same whatever the stack drew
         tag_dictionary = Dictionary(add_unk=False)
         for label in self.labels:
             tag_dictionary.add_item(label)
@@ -338,32 +344,48 @@ class FlairBiLSTMCRFTagger(Tagger):
         return out
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str) -> None:
-        model = self._fitted()
-        os.makedirs(path, exist_ok=True)
-        model.save(os.path.join(path, _MODEL))
-        params = self.get_params()
-        params["labels"] = list(params["labels"])
-        params["embeddings"] = [self.embeddings] if isinstance(self.embeddings, str) else list(self.embeddings)
-        meta = {"backend": type(self).__name__, "params": params, "flair": flair.__version__}
-        with open(os.path.join(path, _META), "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=1)
+    def training_summary(self) -> dict | None:
+        """Epochs run, the best epoch (whose weights the model holds), its score, training seconds."""
+        h = getattr(self, "history_", None)
+        if h is None:
+            return None
+        return {"epochs_run": int(h.epochs), "best_epoch": int(h.best_epoch), "best_score": float(h.best_score),
+                "seconds": round(float(sum(h.epoch_seconds)), 3)}
 
-    @classmethod
-    def load(cls, path: str) -> "FlairBiLSTMCRFTagger":
-        meta_path = os.path.join(path, _META)
-        if not os.path.isfile(meta_path):
-            raise MultitagError(f"{path} is not a saved {cls.__name__} (no {_META})")
-        with open(meta_path, encoding="utf-8") as f:
-            meta = json.load(f)
-        if meta.get("backend") != cls.__name__:
-            raise MultitagError(f"{path} holds a {meta.get('backend')} model, not a {cls.__name__}")
-        tagger = cls(**meta["params"])
-        model = SequenceTagger.load(os.path.join(path, _MODEL))
+    def _save_state(self, folder: str) -> None:
+        """``stack.json`` (the embedding stack's structure: dictionaries, vocabularies, sizes),
+        ``embeddings.safetensors`` (FastText vectors) and ``model.safetensors`` (the state dict of
+        the whole tagger, embeddings included). Nothing is pickled."""
+        from safetensors.numpy import save as save_arrays
+
+        model = self._fitted()
+        entries, arrays = stack_state.describe(model.embeddings, self._embedding_specs())
+        write_json(os.path.join(folder, _STACK), {"flair": flair.__version__, "embeddings": entries})
+        with open(os.path.join(folder, _ARRAYS), "wb") as f:
+            f.write(save_arrays(arrays))
+        write_tensors(os.path.join(folder, _WEIGHTS), model.state_dict())
+
+    def _load_state(self, folder: str) -> None:
+        """Rebuild the stack from ``stack.json`` and the arrays (no training text, no embedding
+        file), the tagger from the parameters, then load the state dict (safetensors)."""
+        from safetensors.numpy import load as load_arrays
+
+        with open(os.path.join(folder, _STACK), encoding="utf-8") as f:
+            desc = json.load(f)
+        with open(os.path.join(folder, _ARRAYS), "rb") as f:
+            raw = f.read()
+        try:
+            arrays = load_arrays(raw)
+        except Exception as e:  # safetensors' own error types
+            raise MultitagError(f"{_ARRAYS}: not a safetensors file ({e})") from None
+        with torch.random.fork_rng(devices=[]):
+            model = self._assemble(stack_state.rebuild(desc["embeddings"], arrays))
+        model.load_state_dict(read_tensors(os.path.join(folder, _WEIGHTS), device=flair.device))
+        for emb in model.embeddings.embeddings:
+            if hasattr(emb, "model") and hasattr(emb.model, "_fingerprint"):
+                emb.model._fingerprint = None  # ELMo: the vector cache is keyed by the loaded weights
         model.eval()
-        tagger._check_dictionary(model)
-        tagger.model_ = model
-        return tagger
+        self.model_ = model
 
 
 class ElmoBiLSTMCRFTagger(FlairBiLSTMCRFTagger):

@@ -24,9 +24,6 @@ from .batching import Encoder, iter_batches
 from .trainer import TrainConfig, train as run_training
 from .vocab import CASES, Vocabulary, char_vocabulary, normalize
 
-FORMAT = "multitag-torch/1"
-
-
 class TorchTagger(Tagger):
     """Base class of the torch taggers. Parameters every subclass has:
 
@@ -244,48 +241,66 @@ class TorchTagger(Tagger):
         return out  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str) -> None:
-        """Write ``params.json``, ``vocab.json``, ``arch.json`` and ``model.pt`` (a state_dict) to the
-        folder ``path``."""
-        self._check_fitted()
-        os.makedirs(path, exist_ok=True)
-        params = self.get_params()
-        params["labels"] = list(params["labels"])
-        try:
-            text = json.dumps({"format": FORMAT, "class": type(self).__name__, "params": params}, indent=1)
-        except TypeError as e:
-            raise MultitagError(f"cannot save {type(self).__name__}: a parameter is not JSON-serialisable ({e})") from e
-        with open(os.path.join(path, "params.json"), "w", encoding="utf8") as f:
-            f.write(text)
-        with open(os.path.join(path, "vocab.json"), "w", encoding="utf8") as f:
-            json.dump({"words": self.words_.to_list(), "chars": self.chars_.to_list()}, f)
-        with open(os.path.join(path, "arch.json"), "w", encoding="utf8") as f:
-            json.dump(self.arch_, f, indent=1)
-        state = {k: v.detach().cpu() for k, v in self.net_.state_dict().items()}
-        torch.save(state, os.path.join(path, "model.pt"))
+    def training_summary(self) -> dict[str, Any] | None:
+        """Epochs run, the best epoch (whose weights the model holds), its score and the seconds."""
+        h = getattr(self, "history_", None)
+        if h is None:
+            return None
+        return {"epochs_run": len(h.epochs), "best_epoch": int(h.best_epoch), "best_score": float(h.best_score),
+                "seconds": round(float(h.seconds), 3)}
 
-    @classmethod
-    def load(cls, path: str) -> "TorchTagger":
-        try:
-            with open(os.path.join(path, "params.json"), encoding="utf8") as f:
-                meta = json.load(f)
-            with open(os.path.join(path, "vocab.json"), encoding="utf8") as f:
-                vocab = json.load(f)
-            with open(os.path.join(path, "arch.json"), encoding="utf8") as f:
-                arch = json.load(f)
-        except FileNotFoundError as e:
-            raise MultitagError(f"{path!r} is not a saved {cls.__name__} folder (missing {os.path.basename(e.filename)})") from e
-        if meta.get("format") != FORMAT or meta.get("class") != cls.__name__:
-            raise MultitagError(f"{path!r} holds a {meta.get('class')} ({meta.get('format')}), not a {cls.__name__}")
-        tagger = cls(**meta["params"])
-        tagger.words_ = Vocabulary.from_list(vocab["words"])
-        tagger.chars_ = Vocabulary.from_list(vocab["chars"])
-        tagger.arch_ = arch
-        tagger.net_ = tagger._build_net(arch, None)
-        state = torch.load(os.path.join(path, "model.pt"), map_location=tagger.device, weights_only=True)
-        tagger.net_.load_state_dict(state)
-        tagger.net_.eval()
-        return tagger
+    def _save_state(self, folder: str) -> None:
+        """``vocab.json`` (words, characters), ``arch.json`` (network sizes) and
+        ``model.safetensors`` (the state dict; no pickle)."""
+        self._check_fitted()
+        write_json(os.path.join(folder, "vocab.json"), {"words": self.words_.to_list(), "chars": self.chars_.to_list()})
+        write_json(os.path.join(folder, "arch.json"), self.arch_)
+        write_tensors(os.path.join(folder, WEIGHTS), self.net_.state_dict())
+
+    def _load_state(self, folder: str) -> None:
+        with open(os.path.join(folder, "vocab.json"), encoding="utf8") as f:
+            vocab = json.load(f)
+        with open(os.path.join(folder, "arch.json"), encoding="utf8") as f:
+            arch = json.load(f)
+        self.words_ = Vocabulary.from_list(vocab["words"])
+        self.chars_ = Vocabulary.from_list(vocab["chars"])
+        self.arch_ = arch
+        net = self._build_net(arch, None)
+        net.load_state_dict(read_tensors(os.path.join(folder, WEIGHTS), device=self.device))
+        net.eval()
+        self.net_ = net
+
+
+WEIGHTS = "model.safetensors"
+
+
+def write_json(path: str, obj: Any) -> None:
+    """``obj`` as JSON in one write."""
+    with open(path, "w", encoding="utf8") as f:
+        f.write(json.dumps(obj))
+
+
+def write_tensors(path: str, state: dict[str, torch.Tensor]) -> None:
+    """A state dict as safetensors (CPU, contiguous copies; tensors that share memory are copied
+    apart), written in one write."""
+    from safetensors.torch import save
+
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
+    with open(path, "wb") as f:
+        f.write(save(tensors))
+
+
+def read_tensors(path: str, *, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """The tensors of a safetensors file (never unpickles); a damaged file is a MultitagError."""
+    from safetensors.torch import load
+
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        tensors = load(data)
+    except Exception as e:  # safetensors raises its own error types for a bad header
+        raise MultitagError(f"{path}: not a safetensors file ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    return {k: v.to(device) for k, v in tensors.items()}
 
 
 __all__ = ["TorchTagger", "CASES"]

@@ -85,6 +85,9 @@ def load_pretrained(model: str, labels: list[str], **model_kwargs: Any):
     labels : list of str
         The label set; the classifier head has ``len(labels)`` outputs (newly initialised when the
         checkpoint has another head or none).
+    model_kwargs
+        More ``from_pretrained`` arguments (``use_safetensors=True`` for a saved tagger). Code
+        shipped with a checkpoint is never run (``trust_remote_code=False``).
     """
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
@@ -102,10 +105,12 @@ def load_pretrained(model: str, labels: list[str], **model_kwargs: Any):
     def attempt(local_only: bool):
         with _quiet():
             config = AutoConfig.from_pretrained(model, local_files_only=local_only, num_labels=len(labels),
-                                                id2label=id2label, label2id=label2id)
-            tok = AutoTokenizer.from_pretrained(model, local_files_only=local_only, use_fast=True)
+                                                id2label=id2label, label2id=label2id, trust_remote_code=False)
+            tok = AutoTokenizer.from_pretrained(model, local_files_only=local_only, use_fast=True,
+                                                trust_remote_code=False)
             net = AutoModelForTokenClassification.from_pretrained(model, config=config, local_files_only=local_only,
-                                                                  ignore_mismatched_sizes=True, **model_kwargs)
+                                                                  ignore_mismatched_sizes=True, trust_remote_code=False,
+                                                                  **model_kwargs)
         return net, tok
 
     try:

@@ -22,7 +22,7 @@ from multitag_torch.mc_dropout import find_modules, sampling
 from multitag_transformers.loading import check_available, load_pretrained
 from multitag_transformers.windows import IGNORE, Chunk, WindowEncoder, length_batches
 
-PARAMS_FILE = "multitag.json"
+HISTORY_FILE = "history.json"
 log = logging.getLogger("multitag_transformers")
 
 
@@ -115,10 +115,11 @@ class TransformerTagger(Tagger):
             raise MultitagError(f"unknown device {self.device!r}; use 'auto', 'cpu' or 'cuda'")
         return torch.device(d)
 
-    def _setup(self, source: str) -> None:
-        """Load the checkpoint in ``source`` and build the fitted attributes (``model_``...)."""
+    def _setup(self, source: str, **model_kwargs: Any) -> None:
+        """Load the checkpoint in ``source`` and build the fitted attributes (``model_``...);
+        ``model_kwargs`` go to ``from_pretrained``."""
         labels = list(self.labels)
-        net, tok = load_pretrained(source, labels)
+        net, tok = load_pretrained(source, labels, **model_kwargs)
         classifier = getattr(net, "classifier", None)
         dropout = getattr(net, "dropout", None)
         if not isinstance(classifier, nn.Linear) or not isinstance(dropout, nn.Dropout):
@@ -394,30 +395,37 @@ class TransformerTagger(Tagger):
         return float(evaluate([list(s.tags) for s in dev], [p.tags for p in pred], scheme=scheme)["f1"])
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str) -> None:
-        """A folder: the model and tokenizer (``save_pretrained``) and ``multitag.json`` (parameters)."""
-        self._check_fitted()
-        os.makedirs(path, exist_ok=True)
-        self.model_.save_pretrained(path)
-        self.tokenizer_.save_pretrained(path)
-        meta = {"class": f"{type(self).__module__}:{type(self).__name__}", "params": self.get_params(),
-                "history": getattr(self, "history_", [])}
-        meta["params"]["labels"] = list(self.labels)
-        with open(os.path.join(path, PARAMS_FILE), "w", encoding="utf-8") as f:
-            json.dump(meta, f, indent=2)
+    def training_summary(self) -> dict[str, Any] | None:
+        """Epochs run, optimiser steps, seconds, and the epoch whose weights the model holds (the
+        best dev F1 with early stopping, else the last)."""
+        history = getattr(self, "history_", None)
+        if not history:
+            return None
+        f1s = [r.get("dev_f1") for r in history]
+        scored = [(f, -i) for i, f in enumerate(f1s) if f is not None]
+        best = (-max(scored)[1] + 1) if scored else len(history)
+        out = {"epochs_run": len(history), "best_epoch": best, "steps": int(history[-1].get("steps", 0)),
+               "seconds": round(float(sum(r.get("seconds", 0.0) for r in history)), 3)}
+        if scored:
+            out["best_dev_f1"] = float(max(scored)[0])
+        return out
 
-    @classmethod
-    def load(cls, path: str) -> "TransformerTagger":
-        meta_path = os.path.join(path, PARAMS_FILE)
-        if not os.path.isfile(meta_path):
-            raise MultitagError(f"{path!r} is not a saved transformer tagger (no {PARAMS_FILE}); save one with tagger.save(path)")
-        with open(meta_path, encoding="utf-8") as f:
-            meta = json.load(f)
-        valid = set(cls._param_names())
-        tagger = cls(**{k: v for k, v in meta["params"].items() if k in valid})
-        tagger._setup(path)
-        tagger.history_ = meta.get("history", [])
-        return tagger
+    def _save_state(self, folder: str) -> None:
+        """The model (``save_pretrained``: ``config.json`` + ``model.safetensors``), the tokenizer
+        files and ``history.json`` (one record per epoch)."""
+        self._check_fitted()
+        self.model_.save_pretrained(folder, safe_serialization=True)
+        self.tokenizer_.save_pretrained(folder)
+        with open(os.path.join(folder, HISTORY_FILE), "w", encoding="utf-8") as f:
+            f.write(json.dumps(getattr(self, "history_", [])))
+
+    def _load_state(self, folder: str) -> None:
+        """Weights from safetensors only, local files only, no remote code."""
+        if not os.path.isfile(os.path.join(folder, "model.safetensors")):
+            raise MultitagError(f"{folder}: no model.safetensors (the transformer backend loads safetensors weights only)")
+        self._setup(folder, use_safetensors=True)
+        with open(os.path.join(folder, HISTORY_FILE), encoding="utf-8") as f:
+            self.history_ = json.load(f)
 
 
 def dropout_modules(model: nn.Module) -> list[nn.Module]:

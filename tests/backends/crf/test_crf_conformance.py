@@ -45,7 +45,7 @@ def test_predict_before_fit_is_refused():
 
 
 def test_load_of_a_folder_without_model_is_refused(tmp_path):
-    with pytest.raises(MultitagError, match="not a saved CRF model"):
+    with pytest.raises(MultitagError, match="written by an older multitag or not a model"):
         CRFTagger.load(str(tmp_path))
 
 
@@ -68,5 +68,6 @@ def test_save_load_restores_clusters_and_params(tmp_path, fast_rich):
     t = CRFTagger(labels=SYNTHETIC_LABELS, seed=4, **fast_rich).fit(synthetic_corpus(30))
     t.save(str(tmp_path / "m"))
     u = CRFTagger.load(str(tmp_path / "m"))
-    assert u.get_params() == {**t.get_params(), "cluster_sizes": tuple(t.cluster_sizes)}
+    assert u.get_params() == t.get_params()
+    assert isinstance(u.cluster_sizes, tuple) and isinstance(u.c1, float) and isinstance(u.max_iterations, int)
     assert u.clusters_.fingerprint == t.clusters_.fingerprint and u.clusters_.ids == t.clusters_.ids

@@ -134,6 +134,17 @@ def test_pretrain_lm_command_and_flair_lm_embeddings(tmp_path):
     test = synthetic_corpus(3, seed=8)
     preds = tagger.predict(test)
     assert [len(p.tags) for p in preds] == [len(s) for s in test]
+    # saved and loaded without the language-model files (their weights are in the saved state)
+    import shutil
+
+    import multitag
+
+    tagger.save(str(tmp_path / "tagger"))
+    shutil.rmtree(out / "forward")
+    shutil.rmtree(out / "backward")
+    loaded = multitag.load(str(tmp_path / "tagger"))
+    for p, q in zip(loaded.predict(test), preds):
+        assert p.tags == q.tags and np.allclose(p.marginals, q.marginals, atol=1e-6)
     bad = CliRunner().invoke(pretrain_lm, ["--text", str(tmp_path / "missing"), "--out", str(out)])
     assert bad.exit_code != 0 and "no such file" in bad.output
 

@@ -332,11 +332,10 @@ def _hidden_tagger_cls(hidden_states=True):
                                       float(np.log(p.max(1)).sum()), h.astype(np.float32) if hidden else None))
             return out
 
-        def save(self, path):
+        def _save_state(self, folder):
             raise NotImplementedError
 
-        @classmethod
-        def load(cls, path):
+        def _load_state(self, folder):
             raise NotImplementedError
 
     HiddenTagger.hidden_states = hidden_states
