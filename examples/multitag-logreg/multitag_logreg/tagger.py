@@ -126,27 +126,23 @@ class LogRegTagger(Tagger):
             out.append(Prediction([self.labels[j] for j in best], m, min(0.0, logprob)))
         return out
 
-    def save(self, path: str) -> None:
-        os.makedirs(path, exist_ok=True)
-        params = self.get_params()
-        params["labels"] = list(params["labels"])
-        state = {"params": params, "features": self.vectorizer_.feature_names_,
-                 "classes": self.classes_.tolist(), "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
-        with open(os.path.join(path, "logreg.json"), "w", encoding="utf-8") as fh:
+    # the model template (multitag.persistence) writes multitag.json with the parameters and the
+    # hashes of the files written here, and checks them before _load_state opens anything
+    def _save_state(self, folder: str) -> None:
+        state = {"features": self.vectorizer_.feature_names_, "classes": self.classes_.tolist(),
+                 "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
+        with open(os.path.join(folder, "logreg.json"), "w", encoding="utf-8") as fh:
             json.dump(state, fh)
 
-    @classmethod
-    def load(cls, path: str) -> "LogRegTagger":
+    def _load_state(self, folder: str) -> None:
         from sklearn.feature_extraction import DictVectorizer
 
-        with open(os.path.join(path, "logreg.json"), encoding="utf-8") as fh:
+        with open(os.path.join(folder, "logreg.json"), encoding="utf-8") as fh:
             state = json.load(fh)
-        tagger = cls(**state["params"])
         vec = DictVectorizer(sort=True)
         vec.feature_names_ = state["features"]
         vec.vocabulary_ = {f: i for i, f in enumerate(state["features"])}
-        tagger.vectorizer_ = vec
-        tagger.classes_ = np.array(state["classes"], dtype=int)
-        tagger.coef_ = np.array(state["coef"])
-        tagger.intercept_ = np.array(state["intercept"])
-        return tagger
+        self.vectorizer_ = vec
+        self.classes_ = np.array(state["classes"], dtype=int)
+        self.coef_ = np.array(state["coef"])
+        self.intercept_ = np.array(state["intercept"])
