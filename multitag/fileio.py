@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import json
 import os
+import socket
 import tempfile
+import time
 from typing import IO, Iterator
 
 from multitag.errors import MultitagError
@@ -35,3 +39,56 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+class FolderLock:
+    """An exclusive lock on a folder: the file ``folder/name`` held with ``flock`` until
+    :meth:`release` (or the process ends), naming its owner's pid, host and start time.
+
+    A second process gets a one-line :class:`MultitagError` naming the owner and ``advice``. A lock
+    file left by a process that died is held by no one, so it is simply taken over.
+    """
+
+    def __init__(self, folder: str, name: str = ".lock", *, advice: str = "wait for it to finish"):
+        self.folder = folder
+        self.path = os.path.join(folder, name)
+        self.advice = advice
+        self._fd: int | None = None
+
+    def acquire(self) -> "FolderLock":
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise MultitagError(f"{self.path}: cannot create the lock file ({e.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                owner = json.loads(os.read(fd, 4096).decode() or "{}")
+            except (OSError, ValueError):
+                owner = {}
+            os.close(fd)
+            who = (f"process {owner.get('pid', '?')} on {owner.get('host', '?')} since {owner.get('started', '?')}"
+                   if owner else "another process")
+            raise MultitagError(f"{self.folder} is in use by {who}; {self.advice}") from None
+        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                           "started": time.strftime("%Y-%m-%d %H:%M:%S")}).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info, 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> "FolderLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

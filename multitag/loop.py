@@ -136,7 +136,7 @@ class ActiveLearner:
         if size.sentences is not None:
             chosen = order[: size.sentences]
         else:
-            budget = int(round(self.pool.n_tokens * size.fraction))
+            budget = size.token_budget(self.pool.n_tokens)
             cum = np.cumsum(self.pool.lengths[order])
             chosen = order[: int(np.searchsorted(cum, budget) + 1)]
         return [Query(int(i), tuple(range(int(self.pool.lengths[i]))), "sentence") for i in chosen]

@@ -1,6 +1,7 @@
 """Budgets and schedules, counted in annotated tokens, as typed values parsed once.
 
-* initial size: ``2%`` (of the pool's tokens) or ``100`` (sentences): :class:`InitialSize`;
+* initial size: ``2%`` (of the pool's tokens), ``100`` (sentences) or ``5000w`` (tokens):
+  :class:`InitialSize`;
 * schedule: comma-separated parts, each ``AMOUNTxITERATIONS`` (``x1`` when omitted), AMOUNT being a
   fraction of the pool's tokens (``2%``) or a token count (``20000w``):
   ``2%x24``, ``1%x14,2.5%x4,5%x3,10%x4`` (paper 000), ``20000wx10`` (paper 002: 20,000 words a
@@ -18,16 +19,28 @@ _AMOUNT = re.compile(r"^(?P<num>\d+(?:\.\d+)?)(?P<unit>%|w)$")
 
 @dataclass(frozen=True)
 class InitialSize:
-    """The seed set's size: a fraction of the pool's tokens, or a number of sentences."""
+    """The seed set's size: a fraction of the pool's tokens, a number of sentences, or a number of
+    tokens (exactly one is set)."""
 
     fraction: float | None = None   # of pool tokens
     sentences: int | None = None
+    tokens: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.fraction * 100:g}%" if self.fraction is not None else str(self.sentences)
+        if self.fraction is not None:
+            return f"{self.fraction * 100:g}%"
+        return str(self.sentences) if self.sentences is not None else f"{self.tokens}w"
 
     def describe(self) -> str:
-        return f"{self.fraction * 100:g}% of pool tokens" if self.fraction is not None else f"{self.sentences} sentences"
+        if self.fraction is not None:
+            return f"{self.fraction * 100:g}% of pool tokens"
+        return f"{self.sentences} sentences" if self.sentences is not None else f"{self.tokens} tokens"
+
+    def token_budget(self, pool_tokens: int) -> int | None:
+        """Tokens the seed set must hold (``None`` when it is counted in sentences)."""
+        if self.fraction is not None:
+            return int(round(pool_tokens * self.fraction))
+        return self.tokens
 
 
 def parse_initial_size(text: str | int, what: str = "--initial-size") -> InitialSize:
@@ -36,13 +49,15 @@ def parse_initial_size(text: str | int, what: str = "--initial-size") -> Initial
         try:
             value = float(t[:-1])
         except ValueError:
-            raise MultitagError(f"{what} {text!r}: expected a percentage like 2% or a sentence count like 100") from None
+            raise MultitagError(f"{what} {text!r}: expected a percentage like 2%, a sentence count like 100 or a token count like 5000w") from None
         if not 0 < value <= 100:
             raise MultitagError(f"{what} {text!r}: the percentage must be in (0, 100]")
         return InitialSize(fraction=value / 100)
     if t.isdigit() and int(t) > 0:
         return InitialSize(sentences=int(t))
-    raise MultitagError(f"{what} {text!r}: expected a percentage like 2% or a sentence count like 100")
+    if t.endswith("w") and t[:-1].isdigit() and int(t[:-1]) > 0:
+        return InitialSize(tokens=int(t[:-1]))
+    raise MultitagError(f"{what} {text!r}: expected a percentage like 2%, a sentence count like 100 or a token count like 5000w")
 
 
 @dataclass(frozen=True)

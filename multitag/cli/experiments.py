@@ -20,6 +20,10 @@ def _al_options(f):
         click.option("--initial-size", default=None, help="Seed set: % of pool tokens, or a sentence count [default: 2%]."),
         click.option("--valid", default=None, help="Validation for early stopping: dev, none, 25% (of the labeled set), 1%-of-pool [default: dev]."),
         click.option("--eval", "eval", default=None, help="Split to evaluate on: test or dev [default: test]."),
+        click.option("--query-mode", default=None,
+                     help="interactive: each query is answered before the next is chosen (an annotator in the loop; at entity "
+                          "level a widened entity counts whole against the budget); batch: a round is chosen before any "
+                          "answer, as when it goes out to Label Studio (the budget counts asked tokens) [default: interactive]."),
         click.option("--mc-samples", default=None, help="Stochastic passes for vr/bald [default: 10]."),
         click.option("--mc-mode", default=None, help="MC-dropout mode (default: the backend's first)."),
         click.option("--pool-subsample", default=None, help="Score only this fraction of the unlabeled pool per iteration, e.g. 50%."),
@@ -42,7 +46,7 @@ def _al_options(f):
 
 
 #: options that are experiment settings (their click name is the configuration field)
-_SETTINGS = ("data", "strategies", "seeds", "schedule", "initial_size", "valid", "eval", "mc_samples", "mc_mode",
+_SETTINGS = ("data", "strategies", "seeds", "schedule", "initial_size", "valid", "eval", "query_mode", "mc_samples", "mc_mode",
              "pool_subsample", "train_limit", "full_reference", "levels", "training_modes", "initials", "initial_lm")
 
 

@@ -118,6 +118,15 @@ def _params(value: Any, key: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+QUERY_MODES = ("interactive", "batch")
+
+
+def _query_mode(value: Any, key: str) -> str:
+    if value not in QUERY_MODES:
+        raise MultitagError(f"{key}: use {' or '.join(QUERY_MODES)}, not {value!r}")
+    return value
+
+
 def _eval(value: Any, key: str) -> str:
     if value not in ("test", "dev"):
         raise MultitagError(f"{key}: use test or dev, not {value!r}")
@@ -153,6 +162,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "schedule": lambda v, k: v if isinstance(v, Schedule) else parse_schedule_spec(v, k),
     "valid": lambda v, k: v if isinstance(v, Validation) else parse_validation(v, k),
     "eval": _eval,
+    "query_mode": _query_mode,
     "mc_samples": lambda v, k: _int(v, k, minimum=2),
     "mc_mode": _optional_str,
     "pool_subsample": lambda v, k: None if v is None else parse_fraction(v, k),
@@ -185,6 +195,7 @@ class ExperimentConfig:
     schedule: Schedule = field(default_factory=lambda: parse_schedule_spec("2%x24"))
     valid: Validation = field(default_factory=lambda: Validation("dev"))
     eval: str = "test"
+    query_mode: str = "interactive"           # answers one at a time, or a batch chosen before any answer
     mc_samples: int = 10
     mc_mode: str | None = None
     pool_subsample: float | None = None

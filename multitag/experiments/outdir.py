@@ -8,12 +8,9 @@ one-line error. A lock left by a process that died is not held by anyone, so it 
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import socket
-import time
 from typing import Any
 
 import yaml
@@ -21,7 +18,7 @@ import yaml
 from multitag.data.dataset import Dataset
 from multitag.errors import MultitagError
 from multitag.experiments.config import differences
-from multitag.fileio import atomic_write
+from multitag.fileio import FolderLock, atomic_write
 
 LOCK = ".lock"
 CONFIG = "config.yaml"
@@ -42,51 +39,11 @@ def data_fingerprint(ds: Dataset) -> dict[str, dict[str, Any]]:
     return out
 
 
-class OutLock:
-    """An exclusive lock on a results folder, held until :meth:`release` (or the process ends)."""
+class OutLock(FolderLock):
+    """The exclusive lock of a results folder (``OUT/.lock``)."""
 
     def __init__(self, folder: str):
-        self.folder = folder
-        self.path = os.path.join(folder, LOCK)
-        self._fd: int | None = None
-
-    def acquire(self) -> "OutLock":
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise MultitagError(f"{self.path}: cannot create the lock file ({e.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            try:
-                owner = json.loads(os.read(fd, 4096).decode() or "{}")
-            except (OSError, ValueError):
-                owner = {}
-            os.close(fd)
-            who = (f"process {owner.get('pid', '?')} on {owner.get('host', '?')} since {owner.get('started', '?')}"
-                   if owner else "another process")
-            raise MultitagError(f"{self.folder} is in use by {who}; wait for it to finish or use another --out") from None
-        info = json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                           "started": time.strftime("%Y-%m-%d %H:%M:%S")}).encode()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, info, 0)
-        self._fd = fd
-        return self
-
-    def release(self) -> None:
-        if self._fd is not None:
-            try:
-                os.ftruncate(self._fd, 0)
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-                os.close(self._fd)
-                self._fd = None
-
-    def __enter__(self) -> "OutLock":
-        return self.acquire()
-
-    def __exit__(self, *exc) -> None:
-        self.release()
+        super().__init__(folder, LOCK, advice="wait for it to finish or use another --out")
 
 
 def save_or_check(out: str, config: dict, fingerprint: dict) -> None:

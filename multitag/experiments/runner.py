@@ -79,7 +79,8 @@ def make_protocol(config: ExperimentConfig, pool_tokens: int) -> Protocol:
     return Protocol(
         initial_size=config.initial_size, budgets=config.schedule.budgets(pool_tokens), valid=config.valid,
         eval_split=config.eval, mc_samples=config.mc_samples, mc_mode=config.mc_mode,
-        pool_subsample=config.pool_subsample, cost=config.cost_model, initial_model=config.initial_lm)
+        pool_subsample=config.pool_subsample, cost=config.cost_model, initial_model=config.initial_lm,
+        query_mode=config.query_mode)
 
 
 def prepare(config: ExperimentConfig) -> tuple[Dataset, Plan, Protocol]:

@@ -44,6 +44,7 @@ class Protocol:
     pool_subsample: float | None = None
     cost: CostModel = field(default_factory=CostModel)
     initial_model: str | None = None      # the model folder of a seed-set selection that needs one
+    query_mode: str = "interactive"       # "batch": every query of a round chosen before any answer
 
     def initial_selection(self, name: str) -> InitialSelection:
         return get_initial_selection(name, model=self.initial_model)
@@ -159,7 +160,11 @@ class Simulation:
             stop = False
             if it < K:
                 self.progress("select")
-                batch = self.learner.query(self.protocol.budgets[it], iteration=it, annotate=self.oracle.answer)
+                if self.protocol.query_mode == "batch":   # as when a batch goes out to an annotation tool
+                    batch = self.learner.query(self.protocol.budgets[it], iteration=it)
+                    batch.answers = self.oracle.annotate(batch.queries)
+                else:                                     # an annotator in the loop answers each query
+                    batch = self.learner.query(self.protocol.budgets[it], iteration=it, annotate=self.oracle.answer)
                 acq.predict_seconds = round(self.learner.timings.get("predict_seconds", 0.0), 4)
                 acq.select_seconds = round(self.learner.timings.get("select_seconds", 0.0), 4)
                 acq.budget = self.protocol.budgets[it]
