@@ -239,14 +239,17 @@ def test_jsonl_with_optional_pos_null_tags_and_ids(write):
         "",
         '{"tokens": ["raw", "text"]}',
     ]) + "\n")
-    sents = read_jsonl(path)
+    with pytest.raises(DataError) as e:          # by default every line must have "tags"
+        read_jsonl(path)
+    assert "no \"tags\" key" in _located(e, path, 4)
+    sents = read_jsonl(path, tags="optional")
     assert len(sents) == 3
     assert sents[0].tags == ("B-PER", "O") and sents[0].pos == ("NNP", "VBZ")
     assert sents[1].tags == (None, "B-LOC") and sents[1].pos is None
     assert sents[1].id == "42"
     assert sents[2].is_unannotated
     assert sents[0].id == "train.jsonl:0" and sents[2].id == "train.jsonl:2"
-    assert read_file(path) == sents
+    assert read_file(path, tags="optional") == sents
 
 
 @pytest.mark.parametrize("line3, what", [
@@ -260,7 +263,7 @@ def test_jsonl_with_optional_pos_null_tags_and_ids(write):
     ('{"tokens": ["a"], "tags": ["PER"]}', "'PER'"),
     ('{"tokens": ["a"], "tags": ["B_LOC"]}', "'B_LOC'"),
     ('{"tokens": ["a"], "tags": [1]}', "tags"),
-    ('{"tokens": ["a"], "pos": ["DT", "NN"]}', "pos"),
+    ('{"tokens": ["a"], "tags": ["O"], "pos": ["DT", "NN"]}', "pos"),
 ])
 def test_jsonl_bad_line(write, line3, what):
     # a blank line before the bad one: line numbers count every physical line
