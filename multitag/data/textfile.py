@@ -2,9 +2,12 @@
 
 Line breaks are ``\\n`` (Unix), ``\\r\\n`` (Windows) and a lone ``\\r`` (classic Mac OS), in any
 mixture, as Python's universal newlines read them. A file whose every line ends with ``\\n\\r``
-(LF CR, e.g. RISC OS) is read with that convention; an LF CR pair in a file whose other lines end
-differently is ambiguous (one line break, or a line break and an empty line, which would split a
-CoNLL sentence) and is refused. Line numbers in errors count lines the same way.
+(LF CR, e.g. RISC OS) is read with that convention. An LF CR pair is otherwise a line break and an
+empty line ended by CR when the file also ends lines with a lone CR elsewhere; in a file whose
+other lines end with LF or CRLF only, it is ambiguous (one line break, or a line break and an
+empty line, which would split a CoNLL sentence) and is refused. (A CR line ending followed by an
+LF-ended empty line cannot be told from CRLF; it reads as CRLF.) Line numbers in errors count
+lines the same way.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ BOM = "\ufeff"
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 _LF_CR = re.compile(r"(?<!\r)\n\r(?!\n)")      # LF followed by a CR that does not start a CRLF
+_LONE_CR = re.compile(r"(?<!\n)\r(?!\n)")   # a CR that is a line break on its own
 _ODD = re.compile(f"[{re.escape(LINE_BOUNDARY_CHARS + BOM)}]")
 
 
@@ -54,11 +58,10 @@ def read_text(path: str | os.PathLike) -> str:
 
 def split_lines(text: str, path: str) -> list[str]:
     """The lines of ``text`` without their line breaks (a final line break ends the last line)."""
-    if _LF_CR.search(text):
+    m = _LF_CR.search(text)
+    if m is not None and not _LONE_CR.search(text):
         rest = text.replace("\n\r", "")
         if "\n" in rest or "\r" in rest:
-            m = _LF_CR.search(text)
-            assert m is not None
             raise DataError(
                 "this line ends with LF CR (\\n\\r) but other lines end with \\n, \\r\\n or \\r: "
                 "it is unclear whether a blank line is meant; save the file with one line-ending convention",
