@@ -169,12 +169,13 @@ def _decide_scheme(sentences: list[Sentence], source: SourceFile, given: str | N
         if target in fitting:
             return target
         first = next(s for s in sentences if any(t not in (None, "O") for t in s.tags))
-        raise _error_at(source, first, 0, f"the tags fit {' and '.join(fitting)} alike (every entity lies in a partially "
+        token = next(i for i, t in enumerate(first.tags) if t not in (None, "O"))
+        raise _error_at(source, first, token, f"the tags fit {' and '.join(fitting)} alike (every entity lies in a partially "
                                           "annotated sentence); state the files' scheme")
     best = fit.best(prefer=[target] if target else [])
     k, i, reason = fit.first_error[best]
     bad = fit.invalid[best]
-    rest = (f"it is {best} otherwise" if bad == 1 else
+    rest = (f"the rest of the file is {best}" if bad == 1 else
             f"it reads best as {best}, which {bad:,} of its {fit.n_with_entities:,} sentences with entities break")
     raise _error_at(source, sentences[k], i, f"{reason}; no tag scheme fits every sentence of this file ({rest}): "
                                              "correct the tags, or state the files' scheme")
