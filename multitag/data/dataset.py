@@ -104,7 +104,7 @@ class Dataset:
         for name, corpus in self._present():
             info = self.split_info.get(name)
             head = f"{name}: {info.source} ({info.scheme_detail})" if info is not None else f"{name} ({self.scheme})"
-            text = f"{head}: {len(corpus):,} sentences, {corpus.n_tokens:,} tokens"
+            text = f"{head}: {_count(len(corpus), 'sentence')}, {_count(corpus.n_tokens, 'token')}"
             missing = sum(t is None for s in corpus for t in s.tags)
             if missing:
                 text += f" ({missing:,} not annotated)"
@@ -141,6 +141,10 @@ class Dataset:
                 if t is None:
                     return info.source.tag_line(s, i) if info is not None else (None, s.line)
         return None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 # ---------------------------------------------------------------------- loading
