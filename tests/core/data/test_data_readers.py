@@ -292,3 +292,47 @@ def test_read_file_dispatches_on_extension(write):
     assert read_file(c)[0].tags == ("O",)
     with pytest.raises(DataError):
         read_file(write("c.jsonl", "a O\n"))  # CoNLL content in a .jsonl file is not silently mis-read
+
+
+@pytest.mark.parametrize("line2, words", [
+    ('{"tokens": ["a"], "tag": ["O"]}', ['no "tags" key', 'unknown key "tag"']),
+    ('{"tokens": ["a"], "labels": ["O"], "ner": ["O"]}', ['no "tags" key', '"labels", "ner"']),
+    ('{"tokens": ["a"]}', ['no "tags" key', "null"]),
+    ('{"tokens": ["a"], "tags": ["O"], "meta": {}}', ['unknown key "meta"']),
+    ('{"tokens": ["a"], "tags": ["_"]}', ["null"]),
+])
+def test_jsonl_missing_misspelled_or_unknown_keys(write, line2, words):
+    path = write("keys.jsonl", '{"tokens": ["x"], "tags": ["O"]}\n' + line2 + "\n")
+    with pytest.raises(DataError) as e:
+        read_jsonl(path)
+    msg = _located(e, path, 2)
+    for w in words:
+        assert w in msg
+
+
+def test_jsonl_tags_optional_and_explicit_nulls(write):
+    path = write("plain.jsonl", '{"tokens": ["a", "b"]}\n{"tokens": ["c"], "tags": null}\n'
+                                '{"tokens": ["d"], "tags": [null]}\n')
+    sents = read_jsonl(path, tags="optional")
+    assert all(s.is_unannotated for s in sents) and [len(s) for s in sents] == [2, 1, 1]
+    with pytest.raises(DataError) as e:
+        read_jsonl(path)
+    _located(e, path, 1)
+    # explicit nulls need no option
+    assert read_jsonl(write("nulls.jsonl", '{"tokens": ["c"], "tags": null}\n{"tokens": ["d"], "tags": [null]}\n'))
+    # unknown keys are refused in either mode
+    with pytest.raises(DataError):
+        read_jsonl(write("k.jsonl", '{"tokens": ["a"], "text": "a"}\n'), tags="optional")
+    with pytest.raises(MultitagError):
+        read_jsonl(path, tags="sometimes")
+
+
+def test_jsonl_lone_surrogate_and_huge_number(write):
+    path = write("s.jsonl", '{"tokens": ["ok"], "tags": ["O"]}\n{"tokens": ["\\ud800"], "tags": ["O"]}\n')
+    with pytest.raises(DataError) as e:
+        read_jsonl(path)
+    assert "surrogate" in _located(e, path, 2)
+    path = write("n.jsonl", '{"tokens": ["a"], "tags": ["O"], "id": ' + "9" * 5000 + "}\n")
+    with pytest.raises(DataError) as e:
+        read_jsonl(path)
+    _located(e, path, 1)
