@@ -25,13 +25,17 @@ BOM = "\ufeff"
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 _LF_CR = re.compile(r"(?<!\r)\n\r(?!\n)")      # LF followed by a CR that does not start a CRLF
+_CR_OR_LF = re.compile(r"[\r\n]")
 _LONE_CR = re.compile(r"(?<!\n)\r(?!\n)")   # a CR that is a line break on its own
 _ODD = re.compile(f"[{re.escape(LINE_BOUNDARY_CHARS + BOM)}]")
 
 
 def _line_at(text: str, offset: int) -> int:
-    """1-based line (universal newlines) of character ``offset`` of ``text``."""
-    return len(_BREAK.findall(text, 0, offset)) + 1
+    """1-based line of character ``offset`` of ``text`` (LF CR pairs counted once when all breaks are)."""
+    head = text[:offset]
+    if "\n\r" in head and not _CR_OR_LF.search(head.replace("\n\r", "")):
+        return head.count("\n\r") + 1
+    return len(_BREAK.findall(head)) + 1
 
 
 def read_text(path: str | os.PathLike) -> str:
@@ -58,16 +62,15 @@ def read_text(path: str | os.PathLike) -> str:
 
 def split_lines(text: str, path: str) -> list[str]:
     """The lines of ``text`` without their line breaks (a final line break ends the last line)."""
-    m = _LF_CR.search(text)
-    if m is not None and not _LONE_CR.search(text):
-        rest = text.replace("\n\r", "")
-        if "\n" in rest or "\r" in rest:
+    if "\n\r" in text and not _CR_OR_LF.search(text.replace("\n\r", "")):
+        lines = text.split("\n\r")                  # every line ends with LF CR
+    elif "\r" in text:
+        m = _LF_CR.search(text)
+        if m is not None and not _LONE_CR.search(text):
             raise DataError(
-                "this line ends with LF CR (\\n\\r) but other lines end with \\n, \\r\\n or \\r: "
+                "this line ends with LF CR (\\n\\r) but other lines end with \\n or \\r\\n: "
                 "it is unclear whether a blank line is meant; save the file with one line-ending convention",
                 path=path, line=_line_at(text, m.start()))
-        lines = text.split("\n\r")
-    elif "\r" in text:
         lines = _BREAK.split(text)
     else:
         lines = text.split("\n")
