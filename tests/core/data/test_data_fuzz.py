@@ -20,7 +20,7 @@ from multitag.data import load_dataset, read_conll, read_jsonl, read_parallel, w
 from multitag.errors import DataError
 
 # MULTITAG_FUZZ_EXAMPLES=5000 for a deeper run; the default keeps the whole file well under a minute
-FUZZ = settings(max_examples=int(os.environ.get("MULTITAG_FUZZ_EXAMPLES", "100")), deadline=2000,
+FUZZ = settings(max_examples=int(os.environ.get("MULTITAG_FUZZ_EXAMPLES", "100")), deadline=2000, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 WHOLE_FILE_REASONS = {"the file is empty", "no sentences in the file"}
 
