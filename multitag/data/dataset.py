@@ -1,20 +1,60 @@
-"""A data set folder: train / dev / test splits recognised by file name."""
+"""A data set: train / dev / test splits, each read from its own file(s) and brought into one tag scheme.
+
+The tag scheme is decided per split (a split in another scheme, or one bad tag, does not change
+how the other splits are read), recorded in :class:`SplitInfo`, and every error names the file
+and the line of the offending tag.
+"""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from multitag.data.readers import read_file
-from multitag.data.schemes import convert, detect_scheme, normalize_scheme, validation_error
+from multitag.data.layout import EXPECTED_NAMES, SPLITS, one_file_per_split, split_claims
+from multitag.data.schemes import convert, fit_schemes, normalize_scheme
 from multitag.data.sentence import Corpus, Sentence, sort_labels
+from multitag.data.sources import SourceFile
 from multitag.errors import DataError, MultitagError
 
-_SPLIT_STEMS = {
-    "train": ("train", "training"),
-    "dev": ("dev", "valid", "validation", "val", "testa"),
-    "test": ("test", "testb"),
-}
-_EXTENSIONS = (".txt", ".conll", ".tsv", ".bio", ".iob", ".jsonl", ".seq.in")
+
+@dataclass(frozen=True)
+class SplitInfo:
+    """What was read for one split and what was done to its tags.
+
+    Attributes
+    ----------
+    name : ``"train"``, ``"dev"`` or ``"test"``
+    source : the file(s) it was read from
+    scheme : the scheme of the files (detected, or given by the caller); ``None`` when the split
+        has no entity tag, so that there is no scheme to tell (and nothing to convert)
+    scheme_given : ``scheme`` was given by the caller rather than detected
+    converted_to : the scheme the tags were converted to; ``None`` when they were kept as read
+    n_sentences, n_tokens : as read
+    n_unannotated : tokens without a tag (``_`` / ``null``), as read
+    """
+
+    name: str
+    source: SourceFile
+    scheme: str | None
+    scheme_given: bool
+    converted_to: str | None
+    n_sentences: int
+    n_tokens: int
+    n_unannotated: int
+
+    @property
+    def scheme_detail(self) -> str:
+        """``"IOB1, converted to IOB2"``, ``"IOB2"``, ``"IOB1 (given), converted to IOB2"``, ``"no entity tags"``."""
+        if self.scheme is None:
+            return "no entity tags"
+        text = self.scheme + (" (given)" if self.scheme_given else "")
+        return text + (f", converted to {self.converted_to}" if self.converted_to else "")
+
+    @property
+    def scheme_note(self) -> str:
+        """``"train.txt: IOB1, converted to IOB2"``: what was detected and done, for the commands to print."""
+        return f"{os.path.basename(self.source.path)}: {self.scheme_detail}"
 
 
 @dataclass
@@ -22,7 +62,8 @@ class Dataset:
     """The splits of one data set, all in one tag scheme.
 
     ``labels`` is the union of the tags over all splits (ATIS dev/test have tags unseen in train),
-    ``O`` first.
+    ``O`` first. ``split_info`` maps each split read from a file to its :class:`SplitInfo` (empty for
+    a data set built in code).
     """
 
     train: Corpus
@@ -30,6 +71,7 @@ class Dataset:
     test: Corpus | None
     scheme: str
     path: str | None = None
+    split_info: dict[str, SplitInfo] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[str]:
@@ -46,62 +88,193 @@ class Dataset:
             raise MultitagError(f"the data set {self.path or ''} has no {name} split".replace("  ", " "))
         return corpus
 
+    def _present(self) -> list[tuple[str, Corpus]]:
+        return [(n, c) for n in SPLITS if (c := getattr(self, n)) is not None and (len(c) or n in self.split_info)]
 
-def find_split_files(folder: str) -> dict[str, str]:
-    """Map split name -> file path for the files of ``folder`` recognised by name."""
-    found: dict[str, str] = {}
-    names = set(os.listdir(folder))
-    for split, stems in _SPLIT_STEMS.items():
-        for stem in stems:
-            hit = next((stem + ext for ext in _EXTENSIONS if stem + ext in names), None)
-            if hit:
-                found[split] = os.path.join(folder, hit)
-                break
-    return found
+    def scheme_notes(self) -> list[str]:
+        """One line per split read from a file: ``"train.txt: IOB1, converted to IOB2"``."""
+        return [info.scheme_note for n in SPLITS if (info := self.split_info.get(n)) is not None]
+
+    def describe(self) -> list[str]:
+        """One line per split, e.g. ``"train: data/eng.train (IOB1, converted to IOB2): 14,041 sentences, 203,621 tokens"``.
+
+        Counts are those of the splits as they are now (after any truncation by the caller).
+        """
+        lines = []
+        for name, corpus in self._present():
+            info = self.split_info.get(name)
+            head = f"{name}: {info.source} ({info.scheme_detail})" if info is not None else f"{name} ({self.scheme})"
+            text = f"{head}: {_count(len(corpus), 'sentence')}, {_count(corpus.n_tokens, 'token')}"
+            missing = sum(t is None for s in corpus for t in s.tags)
+            if missing:
+                text += f" ({missing:,} not annotated)"
+            lines.append(text)
+        return lines
+
+    def fingerprint(self) -> dict:
+        """Per split: ``{"sentences", "tokens", "sha256", "path"}``, to bind results to their data.
+
+        ``sha256`` is over the tokens and (converted) tags of every sentence in order, so it changes
+        when the data as used changes, whatever the file layout; ``path`` is the absolute path of the
+        split's file (the ``seq.in`` file for parallel files), ``None`` for a split built in code.
+        """
+        out = {}
+        for name, corpus in self._present():
+            h = hashlib.sha256()
+            for s in corpus:
+                h.update(json.dumps([s.tokens, s.tags], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+                h.update(b"\n")
+            info = self.split_info.get(name)
+            out[name] = {"sentences": len(corpus), "tokens": corpus.n_tokens, "sha256": h.hexdigest(),
+                         "path": os.path.abspath(info.source.path) if info is not None else None}
+        return out
+
+    def first_unannotated(self, split: str = "train") -> tuple[str | None, int | None] | None:
+        """``(file, line)`` of the first token of ``split`` without a tag, ``None`` if every token has one.
+
+        The file is the one holding the tag (the ``seq.out`` file for parallel files); it is ``None``
+        for a split built in code, and the line is ``None`` when unknown.
+        """
+        info = self.split_info.get(split)
+        for s in self.split(split):
+            for i, t in enumerate(s.tags):
+                if t is None:
+                    return info.source.tag_line(s, i) if info is not None else (None, s.line)
+        return None
 
 
-def _to_scheme(sentences: list[Sentence], source: str, target: str, path: str) -> list[Sentence]:
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+# ---------------------------------------------------------------------- loading
+
+
+def _error_at(source: SourceFile, sentence: Sentence, token: int, message: str) -> DataError:
+    path, line = source.tag_line(sentence, token)
+    return DataError(message, path=path, line=line)
+
+
+def _decide_scheme(sentences: list[Sentence], source: SourceFile, given: str | None, target: str | None) -> str | None:
+    """The scheme of one split's files, or a :class:`DataError` at the first tag that does not fit."""
+    if given is not None:
+        fit = fit_schemes((s.tags for s in sentences), schemes=(given,))
+        if fit.invalid[given]:
+            k, i, reason = fit.first_error[given]
+            raise _error_at(source, sentences[k], i, f"{reason} (the files were said to be {given})")
+        return given
+    fit = fit_schemes(s.tags for s in sentences)
+    if not fit.n_with_entities:
+        return None
+    fitting = fit.fitting
+    if len(fitting) == 1:
+        return fitting[0]
+    if fitting:
+        if target in fitting:
+            return target
+        first = next(s for s in sentences if any(t not in (None, "O") for t in s.tags))
+        token = next(i for i, t in enumerate(first.tags) if t not in (None, "O"))
+        raise _error_at(source, first, token, f"the tags fit {' and '.join(fitting)} alike (every entity lies in a partially "
+                                          "annotated sentence); state the files' scheme")
+    best = fit.best(prefer=[target] if target else [])
+    k, i, reason = fit.first_error[best]
+    bad = fit.invalid[best]
+    rest = (f"the rest of the file is {best}" if bad == 1 else
+            f"it reads best as {best}, which {bad:,} of its {fit.n_with_entities:,} sentences with entities break")
+    raise _error_at(source, sentences[k], i, f"{reason}; no tag scheme fits every sentence of this file ({rest}): "
+                                             "correct the tags, or state the files' scheme")
+
+
+def _convert(sentences: list[Sentence], source: SourceFile, scheme: str, target: str) -> list[Sentence]:
     out = []
     for s in sentences:
-        if not s.is_fully_annotated:
-            if source != target and not s.is_unannotated:
-                raise DataError(f"sentence {s.id}: cannot convert a partially annotated sentence from {source} to {target}", path=path)
-            out.append(s)
+        if s.is_fully_annotated:
+            out.append(s.with_tags(convert(s.tags, scheme, target)))  # type: ignore[arg-type]
             continue
-        err = validation_error(s.tags, source)  # type: ignore[arg-type]
-        if err is not None:
-            line = None if s.line is None else (s.line + err[0] if path.endswith((".txt", ".conll", ".tsv", ".bio", ".iob")) else s.line)
-            raise DataError(f"sentence {s.id}, token {err[0] + 1}: {err[1]}", path=path, line=line)
-        out.append(s if source == target else s.with_tags(convert(s.tags, source, target)))  # type: ignore[arg-type]
+        entity = next((i for i, t in enumerate(s.tags) if t not in (None, "O")), None)
+        if entity is not None:
+            raise _error_at(source, s, entity,
+                            f"cannot convert a partially annotated sentence from {scheme} to {target} (a token that "
+                            "is not annotated may continue or end its entities); annotate the sentence fully, "
+                            "or keep the files' scheme")
+        out.append(s)
     return out
 
 
-def load_dataset(path: str | os.PathLike, *, scheme: str | None = "IOB2", source_scheme: str | None = None) -> Dataset:
-    """Load a folder with train/dev/test files (or a single file as the train split).
+def _read_split(name: str, source: SourceFile, given: str | None, target: str | None) -> tuple[Corpus, SplitInfo]:
+    sentences = source.read(id_prefix=name)
+    scheme = _decide_scheme(sentences, source, given, target)
+    converted = target if scheme is not None and target is not None and scheme != target else None
+    if converted is not None:
+        sentences = _convert(sentences, source, scheme, converted)  # type: ignore[arg-type]
+    info = SplitInfo(name=name, source=source, scheme=scheme, scheme_given=given is not None, converted_to=converted,
+                     n_sentences=len(sentences), n_tokens=sum(len(s) for s in sentences),
+                     n_unannotated=sum(t is None for s in sentences for t in s.tags))
+    return Corpus(sentences, name=name), info
+
+
+def _split_files(path: str | None, explicit: dict[str, str]) -> dict[str, str]:
+    """Split name -> file path from a folder or file ``path`` and the explicit ``train=`` ... files."""
+    files: dict[str, str] = {}
+    if path is not None:
+        if os.path.isdir(path):
+            claims = split_claims(path)
+            if not claims and os.path.isfile(os.path.join(path, "seq.in")):
+                claims = {"train": [os.path.join(path, "seq.in")]}      # a JointBERT split folder itself
+            if not claims and not explicit:
+                raise DataError(f"no train/dev/test files recognised (expected names like {EXPECTED_NAMES})", path=path)
+            files = one_file_per_split(claims, [s for s in SPLITS if s not in explicit])
+        elif os.path.exists(path):
+            if "train" in explicit:
+                raise DataError(f"two files for the train split: {path} and {explicit['train']}")
+            files = {"train": path}
+        else:
+            raise DataError("no such file or folder", path=path)
+    for split, f in explicit.items():
+        if not os.path.exists(f):
+            raise DataError(f"no such file or folder (the {split} split)", path=f)
+        files[split] = f
+    return {s: files[s] for s in SPLITS if s in files}
+
+
+def load_dataset(path: str | os.PathLike | None = None, *, train: str | os.PathLike | None = None,
+                 dev: str | os.PathLike | None = None, test: str | os.PathLike | None = None,
+                 scheme: str | None = None, convert_to: str | None = "IOB2") -> Dataset:
+    """Load a data set from a folder, a single file, or explicit split files.
 
     Parameters
     ----------
-    scheme : the scheme to convert every split to (``None`` keeps the data's own).
-    source_scheme : the data's scheme; detected from all splits together when ``None``.
+    path : a folder whose files are recognised by name (see :mod:`multitag.data.layout`), or a
+        single file, which is the train split. May be omitted when split files are given.
+    train, dev, test : explicit split files of any name (CoNLL, JSONL, ``*.seq.in`` / ``seq.in``
+        with its ``seq.out``, or a folder holding ``seq.in``); any one may be given; with a folder
+        ``path`` they replace what the folder holds for their split.
+    scheme : the tag scheme of the files (``"IOB1"``, ``"IOB2"``, ``"BIOES"``), replacing detection;
+        ``None`` detects it per split.
+    convert_to : the scheme every split is converted to; ``None`` keeps the files' own (then the
+        splits must agree).
+
+    Returns
+    -------
+    Dataset whose ``split_info`` records, per split, the file, the scheme detected (or given), the
+    conversion done and the counts; ``scheme_notes()`` and ``describe()`` put them in words.
     """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        files = find_split_files(path)
-        if "train" not in files and "test" not in files:
-            raise DataError(
-                "no train/dev/test files recognised (expected names like train.txt, dev.txt or valid.txt, "
-                "test.txt, train.jsonl, train.seq.in)", path=path,
-            )
-    elif os.path.exists(path):
-        files = {"train": path}
-    else:
-        raise DataError("no such file or folder", path=path)
-    raw = {split: read_file(f, id_prefix=split) for split, f in files.items()}
-    src = normalize_scheme(source_scheme) if source_scheme else detect_scheme(
-        s.tags for sents in raw.values() for s in sents)
-    target = normalize_scheme(scheme) if scheme else src
-    corpora = {split: Corpus(_to_scheme(sents, src, target, files[split]), name=split) for split, sents in raw.items()}
-    train = corpora.get("train")
-    if train is None:
-        train = Corpus([], name="train")
-    return Dataset(train=train, dev=corpora.get("dev"), test=corpora.get("test"), scheme=target, path=path)
+    explicit = {n: os.fspath(f) for n, f in (("train", train), ("dev", dev), ("test", test)) if f is not None}
+    path = os.fspath(path) if path is not None else None
+    if path is None and not explicit:
+        raise MultitagError("load_dataset: give a data folder or file, or train=/dev=/test= files")
+    given = normalize_scheme(scheme) if scheme else None
+    target = normalize_scheme(convert_to) if convert_to else None
+    files = _split_files(path, explicit)
+    corpora: dict[str, Corpus] = {}
+    infos: dict[str, SplitInfo] = {}
+    for name, f in files.items():
+        corpora[name], infos[name] = _read_split(name, SourceFile.for_path(f), given, target)
+    if target is None:
+        found = {i.scheme for i in infos.values() if i.scheme is not None}
+        if len(found) > 1:
+            raise MultitagError("the splits are in different tag schemes (" + ", ".join(
+                i.scheme_note for i in infos.values() if i.scheme) + "); convert them to one")
+        target = found.pop() if found else (given or "IOB2")
+    return Dataset(train=corpora.get("train", Corpus([], name="train")), dev=corpora.get("dev"),
+                   test=corpora.get("test"), scheme=target, path=path, split_info=infos)

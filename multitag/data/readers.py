@@ -13,39 +13,32 @@ from typing import Iterator
 
 from multitag.data.schemes import is_valid_tag
 from multitag.data.sentence import Sentence
-from multitag.errors import DataError
+from multitag.data.textfile import read_lines
+from multitag.errors import DataError, MultitagError
 
 UNANNOTATED = "_"
+JSONL_KEYS = ("tokens", "tags", "pos", "id")
 
 
-def _read_lines(path: str) -> list[str]:
-    """The file's lines decoded as strict UTF-8 (a BOM is dropped), or a DataError."""
+def _encodable(obj) -> bool:
+    """Whether ``obj`` (parsed JSON) can be written as UTF-8 (no lone surrogates from ``\\ud800`` escapes)."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except FileNotFoundError:
-        raise DataError("file not found", path=path) from None
-    except IsADirectoryError:
-        raise DataError("is a folder, expected a file", path=path) from None
-    except OSError as e:
-        raise DataError(f"cannot read: {e.strerror}", path=path) from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        raise DataError(f"bytes that are not valid UTF-8 ({data[e.start:e.start + 4]!r})", path=path, line=line) from None
-    if not text.strip():
-        raise DataError("the file is empty", path=path)
-    return text.split("\n") if not text.endswith("\n") else text[:-1].split("\n")
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
-def _tag(value: str, path: str, line: int) -> str | None:
+def _tag(value: str, path: str, line: int, *, hint: str = "or _ for not annotated") -> str | None:
     if value == UNANNOTATED:
         return None
+    if "," in value:
+        parts = value.split(",")
+        if all(is_valid_tag(p) for p in parts):
+            raise DataError(f"{len(parts)} labels joined by commas ({value!r}): multitag needs one tag per token; "
+                            f"keep one of them (e.g. {parts[0]!r})", path=path, line=line)
     if not is_valid_tag(value):
-        raise DataError(f"invalid tag {value!r} (expected O or B-/I-/E-/S-TYPE, or _ for not annotated)", path=path, line=line)
+        raise DataError(f"invalid tag {value!r} (expected O or B-/I-/E-/S-TYPE, {hint})", path=path, line=line)
     return value
 
 
@@ -75,7 +68,7 @@ def read_conll(path: str | os.PathLike, *, id_prefix: str | None = None) -> list
             )
             tokens.clear(), tags.clear(), pos.clear()
 
-    for lineno, raw in enumerate(_read_lines(path), start=1):
+    for lineno, raw in enumerate(read_lines(path), start=1):
         cols = raw.split()
         if not cols:
             flush()
@@ -108,11 +101,11 @@ def read_parallel(tokens_path: str | os.PathLike, tags_path: str | os.PathLike |
     and line ``i`` of ``*.seq.out`` its tags, space-separated. Without ``tags_path`` the text is unlabeled."""
     tokens_path = os.fspath(tokens_path)
     prefix = id_prefix if id_prefix is not None else os.path.basename(tokens_path)
-    token_lines = _read_lines(tokens_path)
+    token_lines = read_lines(tokens_path)
     tag_lines = None
     if tags_path is not None:
         tags_path = os.fspath(tags_path)
-        tag_lines = _read_lines(tags_path)
+        tag_lines = read_lines(tags_path)
         if len(tag_lines) != len(token_lines):
             raise DataError(
                 f"{len(tag_lines)} lines, but {os.path.basename(tokens_path)} has {len(token_lines)}",
@@ -138,56 +131,86 @@ def read_parallel(tokens_path: str | os.PathLike, tags_path: str | os.PathLike |
     return sentences
 
 
-def read_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None) -> list[Sentence]:
-    """Read one JSON object per line: ``{"tokens": [...], "tags": [...], "pos": [...]}``.
+def _quoted(keys) -> str:
+    return ", ".join(f'"{k}"' for k in keys)
 
-    ``tags`` (entries may be ``null``) and ``pos`` are optional; ``id`` is kept when present.
+
+def read_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None, tags: str = "required") -> list[Sentence]:
+    """Read one JSON object per line: ``{"tokens": [...], "tags": [...], "pos": [...], "id": ...}``.
+
+    Parameters
+    ----------
+    tags : ``"required"`` (default): every line has a ``"tags"`` key, with ``null`` for a token
+        that is not annotated (or ``"tags": null`` for a sentence without any), so that a missing or
+        misspelled key is an error at its line rather than a silently unlabeled sentence.
+        ``"optional"``: a line without ``"tags"`` is unlabeled text (importing plain text on purpose).
+
+    ``pos`` and ``id`` are optional; ``id`` is kept (as a string) when present. Any other key is an
+    error that names it. Blank lines are skipped.
     """
+    if tags not in ("required", "optional"):
+        raise MultitagError(f"read_jsonl: tags must be 'required' or 'optional', not {tags!r}")
     path = os.fspath(path)
     prefix = id_prefix if id_prefix is not None else os.path.basename(path)
     sentences = []
-    for lineno, line in enumerate(_read_lines(path), start=1):
+    for lineno, line in enumerate(read_lines(path, columns=False), start=1):
         if not line.strip():
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise DataError(f"invalid JSON ({e.msg} at column {e.colno})", path=path, line=lineno) from None
+        except ValueError as e:        # e.g. an integer of more than 4300 digits
+            raise DataError(f"invalid JSON ({e})", path=path, line=lineno) from None
+        except RecursionError:
+            raise DataError("invalid JSON (nested too deeply)", path=path, line=lineno) from None
+        if "\\u" in line and not _encodable(obj):
+            raise DataError("a \\u escape that is a lone surrogate (not a character)", path=path, line=lineno)
         if not isinstance(obj, dict):
             raise DataError("expected a JSON object with a \"tokens\" list", path=path, line=lineno)
+        unknown = [k for k in obj if k not in JSONL_KEYS]
+        if "tags" not in obj and tags == "required":
+            found = f"; unknown key {_quoted(unknown)} (misspelled?)" if len(unknown) == 1 else (
+                f"; unknown keys {_quoted(unknown)}" if unknown else "")
+            raise DataError(f"no \"tags\" key{found}: write \"tags\" with null for each token that is not "
+                            "annotated, or read the file as unlabeled text", path=path, line=lineno)
+        if unknown:
+            raise DataError(f"unknown key{'s' if len(unknown) > 1 else ''} {_quoted(unknown)} "
+                            f"(a line holds {_quoted(JSONL_KEYS)})", path=path, line=lineno)
         toks = obj.get("tokens")
         if not isinstance(toks, list) or not toks or not all(isinstance(t, str) and t and not any(c.isspace() for c in t) for t in toks):
             raise DataError("\"tokens\" must be a non-empty list of non-empty strings without spaces", path=path, line=lineno)
-        tags = obj.get("tags")
-        if tags is not None:
-            if not isinstance(tags, list) or not all(t is None or isinstance(t, str) for t in tags):
+        tag_list = obj.get("tags")
+        if tag_list is not None:
+            if not isinstance(tag_list, list) or not all(t is None or isinstance(t, str) for t in tag_list):
                 raise DataError("\"tags\" must be a list of strings or nulls", path=path, line=lineno)
-            if len(tags) != len(toks):
-                raise DataError(f"{len(tags)} tags for {len(toks)} tokens", path=path, line=lineno)
-            for t in tags:
-                if t is not None and not is_valid_tag(t):
-                    raise DataError(f"invalid tag {t!r} (expected O or B-/I-/E-/S-TYPE)", path=path, line=lineno)
+            if len(tag_list) != len(toks):
+                raise DataError(f"{len(tag_list)} tags for {len(toks)} tokens", path=path, line=lineno)
+            for t in tag_list:
+                if t == UNANNOTATED:
+                    raise DataError(f"tag {t!r}: in JSONL a token that is not annotated has the tag null",
+                                    path=path, line=lineno)
+                if t is not None:
+                    _tag(t, path, lineno, hint="or null for not annotated")
         pos = obj.get("pos")
-        if pos is not None and (not isinstance(pos, list) or len(pos) != len(toks) or not all(isinstance(p, str) for p in pos)):
-            raise DataError(f"\"pos\" must be a list of {len(toks)} strings", path=path, line=lineno)
+        if pos is not None and (not isinstance(pos, list) or len(pos) != len(toks)
+                                or not all(isinstance(p, str) and p and not any(c.isspace() for c in p) for p in pos)):
+            raise DataError(f"\"pos\" must be a list of {len(toks)} non-empty strings without spaces", path=path, line=lineno)
         sid = obj.get("id")
-        sentences.append(Sentence(toks, tags, pos, id=str(sid) if sid is not None else f"{prefix}:{len(sentences)}",
+        sentences.append(Sentence(toks, tag_list, pos, id=str(sid) if sid is not None else f"{prefix}:{len(sentences)}",
                                   line=lineno))
     if not sentences:
         raise DataError("no sentences in the file", path=path)
     return sentences
 
 
-def read_file(path: str | os.PathLike, *, id_prefix: str | None = None) -> list[Sentence]:
-    """Read one split by its file name: ``*.jsonl``, ``*.seq.in`` (with ``*.seq.out`` beside it), else CoNLL."""
-    path = os.fspath(path)
-    if path.endswith(".jsonl"):
-        return read_jsonl(path, id_prefix=id_prefix)
-    if path.endswith(".seq.in") or path.endswith(".seq.out"):
-        base = path[: -len(".seq.in")] if path.endswith(".seq.in") else path[: -len(".seq.out")]
-        out = base + ".seq.out"
-        return read_parallel(base + ".seq.in", out if os.path.exists(out) else None, id_prefix=id_prefix)
-    return read_conll(path, id_prefix=id_prefix)
+def read_file(path: str | os.PathLike, *, id_prefix: str | None = None, tags: str = "required") -> list[Sentence]:
+    """Read one split by its file name (see :class:`~multitag.data.sources.SourceFile`): ``*.jsonl``,
+    ``*.seq.in`` / ``seq.in`` (with the ``.seq.out`` beside it) or a folder holding ``seq.in``, else CoNLL.
+    ``tags`` applies to JSONL (see :func:`read_jsonl`)."""
+    from multitag.data.sources import SourceFile
+
+    return SourceFile.for_path(path).read(id_prefix=id_prefix, tags=tags)
 
 
 def iter_tokens(sentences) -> Iterator[str]:

@@ -6,6 +6,7 @@ scheme converts to any other losslessly (IOB1 -> IOB2 -> BIOES -> IOB1 round-tri
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
@@ -87,50 +88,101 @@ def from_spans(length: int, entity_spans: Iterable[tuple[str, int, int]], scheme
     return tags
 
 
-def validation_error(tags: Sequence[str], scheme: str) -> tuple[int, str] | None:
-    """``None`` if ``tags`` is valid in ``scheme``, else ``(position, reason)``."""
-    scheme = normalize_scheme(scheme)
-    prev_p, prev_t = "O", None
+def validation_error(tags: Sequence[str | None], scheme: str) -> tuple[int, str] | None:
+    """``None`` if ``tags`` is valid in ``scheme``, else ``(position, reason)`` of the first problem.
+
+    ``None`` entries (tokens not annotated) are allowed: a run of annotated tags next to one is
+    checked only within itself, since the unannotated token could be anything (``I-PER`` right
+    after one is fine in IOB2, ``B-PER`` right before one is fine in BIOES).
+    """
+    return _validation_error(tags, normalize_scheme(scheme))
+
+
+def _validation_error(tags: Sequence[str | None], scheme: str) -> tuple[int, str] | None:
+    prev_p, prev_t = "O", None          # prev_p "?": the previous token is not annotated
     for i, tag in enumerate(tags):
+        if tag is None:
+            prev_p, prev_t = "?", None
+            continue
         if not is_valid_tag(tag):
             return i, f"invalid tag {tag!r} (expected O or B-/I-/E-/S-TYPE)"
         p, t = split_tag(tag)
         if scheme in ("IOB1", "IOB2") and p in ("E", "S"):
             return i, f"tag {tag!r} is not allowed in {scheme}"
-        if scheme == "IOB2" and p == "I" and not (prev_p in ("B", "I") and prev_t == t):
-            return i, f"{tag!r} after {'O' if prev_p == 'O' else f'{prev_p}-{prev_t}'} is not valid IOB2"
-        if scheme == "IOB1" and p == "B" and not (prev_p in ("B", "I") and prev_t == t):
-            return i, f"{tag!r} is only used between two adjacent {t} entities in IOB1"
-        if scheme == "BIOES":
-            if p in ("I", "E") and not (prev_p in ("B", "I") and prev_t == t):
-                return i, f"{tag!r} after {'O' if prev_p == 'O' else f'{prev_p}-{prev_t}'} is not valid BIOES"
-            if prev_p in ("B", "I") and not (p in ("I", "E") and t == prev_t):
-                return i, f"{tag!r} after {prev_p}-{prev_t}: an entity must end with E- in BIOES"
+        if prev_p != "?":
+            after = "O" if prev_p == "O" else f"{prev_p}-{prev_t}"
+            if scheme == "IOB2" and p == "I" and not (prev_p in ("B", "I") and prev_t == t):
+                return i, f"{tag!r} after {after} is not valid IOB2"
+            if scheme == "IOB1" and p == "B" and not (prev_p in ("B", "I") and prev_t == t):
+                return i, f"{tag!r} is only used between two adjacent {t} entities in IOB1"
+            if scheme == "BIOES":
+                if p in ("I", "E") and not (prev_p in ("B", "I") and prev_t == t):
+                    return i, f"{tag!r} after {after} is not valid BIOES"
+                if prev_p in ("B", "I") and not (p in ("I", "E") and t == prev_t):
+                    return i, f"{tag!r} after {after}: an entity must end with E- in BIOES"
         prev_p, prev_t = p, t
     if scheme == "BIOES" and prev_p in ("B", "I"):
         return len(tags) - 1, f"entity {prev_t} is not closed with E- at the end of the sentence"
     return None
 
 
+@dataclass(frozen=True)
+class SchemeFit:
+    """How well a collection of tag sequences fits each scheme (see :func:`fit_schemes`).
+
+    Attributes
+    ----------
+    schemes : the schemes that were checked
+    n_sequences : number of sequences
+    n_with_entities : number of sequences with at least one tag other than ``O`` / ``None``
+    invalid : scheme -> number of sequences that are not valid in it
+    first_error : scheme -> ``(sequence index, token position, reason)`` of its first violation
+    """
+
+    schemes: tuple[str, ...]
+    n_sequences: int
+    n_with_entities: int
+    invalid: dict[str, int]
+    first_error: dict[str, tuple[int, int, str]]
+
+    @property
+    def fitting(self) -> list[str]:
+        """The schemes every sequence is valid in (all of them when there is no entity)."""
+        return [s for s in self.schemes if self.invalid[s] == 0]
+
+    def best(self, prefer: Sequence[str] = ()) -> str:
+        """The scheme the fewest sequences break; ties go to ``prefer`` first, then IOB2, IOB1, BIOES."""
+        order = [normalize_scheme(p) for p in prefer] + ["IOB2", "IOB1", "BIOES"]
+        return min(self.schemes, key=lambda s: (self.invalid[s], order.index(s)))
+
+
+def fit_schemes(tag_sequences: Iterable[Sequence[str | None]], schemes: Sequence[str] = SCHEMES) -> SchemeFit:
+    """Check every sequence against every scheme in ``schemes`` (``None`` tags allowed)."""
+    schemes = tuple(normalize_scheme(s) for s in schemes)
+    invalid = {s: 0 for s in schemes}
+    first: dict[str, tuple[int, int, str]] = {}
+    n = n_entities = 0
+    for k, tags in enumerate(tag_sequences):
+        n += 1
+        if all(t is None or t == "O" for t in tags):
+            continue
+        n_entities += 1
+        for s in schemes:
+            err = _validation_error(tags, s)
+            if err is not None:
+                invalid[s] += 1
+                first.setdefault(s, (k, err[0], err[1]))
+    return SchemeFit(schemes, n, n_entities, invalid, first)
+
+
 def detect_scheme(tag_sequences: Iterable[Sequence[str | None]]) -> str:
-    """Guess the scheme of a data set: BIOES if it uses E-/S-, IOB1 if an entity starts with I-, else IOB2."""
-    seen_es = False
-    starts_with_i = False
-    for tags in tag_sequences:
-        prev_p, prev_t = "O", None
-        for tag in tags:
-            if tag is None:
-                prev_p, prev_t = "O", None
-                continue
-            p, t = split_tag(tag)
-            if p in ("E", "S"):
-                seen_es = True
-            if p == "I" and not (prev_p in ("B", "I") and prev_t == t):
-                starts_with_i = True
-            prev_p, prev_t = p, t
-    if seen_es:
-        return "BIOES"
-    return "IOB1" if starts_with_i else "IOB2"
+    """The scheme that every sequence fits (IOB2 when several do, i.e. when there is no entity);
+    when none fits every sequence, the one that the fewest sequences break."""
+    fit = fit_schemes(tag_sequences)
+    fitting = fit.fitting
+    if fitting:
+        return "IOB2" if "IOB2" in fitting else fitting[0]
+    return fit.best()
 
 
 def convert(tags: Sequence[str], source: str, target: str) -> list[str]:

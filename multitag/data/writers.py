@@ -6,6 +6,7 @@ import os
 from typing import Iterable
 
 from multitag.data.readers import UNANNOTATED
+from multitag.data.schemes import is_valid_tag
 from multitag.data.sentence import Sentence
 from multitag.errors import MultitagError
 from multitag.fileio import atomic_write
@@ -25,6 +26,13 @@ def write_conll(sentences: Iterable[Sentence], path: str | os.PathLike) -> None:
             if bad is not None:
                 raise MultitagError(f"write_conll: sentence {s.id}: token {bad!r} cannot be written to a CoNLL file "
                                     "(empty, whitespace or -DOCSTART-); use write_jsonl")
+            bad = next((p for p in s.pos or () if not p or any(c.isspace() for c in p)), None)
+            if bad is not None:
+                raise MultitagError(f"write_conll: sentence {s.id}: POS tag {bad!r} cannot be written to a CoNLL file "
+                                    "(empty or whitespace)")
+            bad = next((t for t in s.tags if t is not None and not is_valid_tag(t)), None)
+            if bad is not None:
+                raise MultitagError(f"write_conll: sentence {s.id}: {bad!r} is not a tag (O or B-/I-/E-/S-TYPE)")
             for i, tok in enumerate(s.tokens):
                 tag = s.tags[i] if s.tags[i] is not None else UNANNOTATED
                 if s.pos is not None:
@@ -35,6 +43,7 @@ def write_conll(sentences: Iterable[Sentence], path: str | os.PathLike) -> None:
 
 
 def write_jsonl(sentences: Iterable[Sentence], path: str | os.PathLike) -> None:
+    """One JSON object per sentence: ``id``, ``tokens``, ``tags`` (``null`` when not annotated), ``pos`` when known."""
     with atomic_write(path) as fh:
         for s in sentences:
             obj: dict = {"id": s.id, "tokens": list(s.tokens), "tags": list(s.tags)}

@@ -41,11 +41,17 @@ def test_split_files_recognised_by_name(write, tmp_path, names):
     assert ds.train.name == "train" and ds.train[1].id == "train:1" and ds.test[0].id == "test:0"
 
 
-def test_dev_is_preferred_over_valid(write, tmp_path):
+def test_two_files_for_one_split_are_refused_naming_both(write, tmp_path):
     write("train.txt", TRAIN)
-    write("dev.txt", DEV)
-    write("valid.txt", TEST)
-    assert find_split_files(str(tmp_path))["dev"].endswith("dev.txt")
+    dev = write("dev.txt", DEV)
+    valid = write("valid.txt", TEST)
+    for call in (lambda: find_split_files(str(tmp_path)), lambda: load_dataset(tmp_path)):
+        with pytest.raises(DataError) as e:
+            call()
+        assert dev in str(e.value) and valid in str(e.value) and "dev split" in str(e.value)
+    # an explicit dev file settles it: explicit wins over the folder
+    ds = load_dataset(tmp_path, dev=valid)
+    assert ds.dev[0].tokens == ("Nokia", "rose") and ds.split_info["dev"].source.path == valid
 
 
 def test_atis_style_folder(write, tmp_path):
@@ -113,10 +119,13 @@ def test_iob1_evidence_in_one_split_decides_for_all(write, tmp_path):
 def test_scheme_options(write, tmp_path):
     write("train.txt", _conll([("New", "B-LOC"), ("York", "E-LOC"), ("is", "O"), ("Rome", "S-LOC")]))
     assert load_dataset(tmp_path).train[0].tags == ("B-LOC", "I-LOC", "O", "B-LOC")
-    keep = load_dataset(tmp_path, scheme=None)
+    keep = load_dataset(tmp_path, convert_to=None)
     assert keep.scheme == "BIOES" and keep.train[0].tags == ("B-LOC", "E-LOC", "O", "S-LOC")
-    iob1 = load_dataset(tmp_path, scheme="iob1")
+    assert keep.split_info["train"].converted_to is None
+    iob1 = load_dataset(tmp_path, convert_to="iob1")
     assert iob1.scheme == "IOB1" and iob1.train[0].tags == ("I-LOC", "I-LOC", "O", "I-LOC")
+    with pytest.raises(MultitagError, match="unknown tag scheme"):
+        load_dataset(tmp_path, convert_to="IO")
     with pytest.raises(MultitagError, match="unknown tag scheme"):
         load_dataset(tmp_path, scheme="IO")
 
@@ -125,17 +134,18 @@ def test_explicit_source_scheme(write, tmp_path):
     # without evidence of IOB1 this would be read as IOB2; the user says it is IOB1
     path = write("train.txt", _conll([("John", "B-PER")]))
     with pytest.raises(DataError) as e:
-        load_dataset(path, source_scheme="IOB1")
-    assert path in str(e.value) and "IOB1" in str(e.value)
+        load_dataset(path, scheme="IOB1")
+    assert f"{path}:1" in str(e.value) and "IOB1" in str(e.value)
 
 
 def test_invalid_sequence_for_the_detected_scheme(write, tmp_path):
-    # BIOES detected (S- used), but an entity is never closed
-    path = write("train.txt", _conll([("a", "S-PER")], [("b", "B-LOC"), ("c", "O")]))
+    # BIOES (S- and E- used), but the entity of the 3rd sentence is never closed
+    path = write("train.txt", _conll([("a", "S-PER")], [("New", "B-LOC"), ("York", "E-LOC")],
+                                     [("b", "O"), ("c", "B-LOC"), ("d", "O")]))
     with pytest.raises(DataError) as e:
         load_dataset(tmp_path)
-    msg = str(e.value)
-    assert path in msg and "train:1" in msg and "token 2" in msg
+    assert e.value.path == path and e.value.line == 8          # the line of "d O", where E- was due
+    assert "BIOES" in str(e.value) and "train:" not in str(e.value)
 
 
 def test_single_file_is_the_train_split(write):

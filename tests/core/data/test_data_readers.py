@@ -239,14 +239,17 @@ def test_jsonl_with_optional_pos_null_tags_and_ids(write):
         "",
         '{"tokens": ["raw", "text"]}',
     ]) + "\n")
-    sents = read_jsonl(path)
+    with pytest.raises(DataError) as e:          # by default every line must have "tags"
+        read_jsonl(path)
+    assert "no \"tags\" key" in _located(e, path, 4)
+    sents = read_jsonl(path, tags="optional")
     assert len(sents) == 3
     assert sents[0].tags == ("B-PER", "O") and sents[0].pos == ("NNP", "VBZ")
     assert sents[1].tags == (None, "B-LOC") and sents[1].pos is None
     assert sents[1].id == "42"
     assert sents[2].is_unannotated
     assert sents[0].id == "train.jsonl:0" and sents[2].id == "train.jsonl:2"
-    assert read_file(path) == sents
+    assert read_file(path, tags="optional") == sents
 
 
 @pytest.mark.parametrize("line3, what", [
@@ -260,7 +263,7 @@ def test_jsonl_with_optional_pos_null_tags_and_ids(write):
     ('{"tokens": ["a"], "tags": ["PER"]}', "'PER'"),
     ('{"tokens": ["a"], "tags": ["B_LOC"]}', "'B_LOC'"),
     ('{"tokens": ["a"], "tags": [1]}', "tags"),
-    ('{"tokens": ["a"], "pos": ["DT", "NN"]}', "pos"),
+    ('{"tokens": ["a"], "tags": ["O"], "pos": ["DT", "NN"]}', "pos"),
 ])
 def test_jsonl_bad_line(write, line3, what):
     # a blank line before the bad one: line numbers count every physical line
@@ -289,3 +292,47 @@ def test_read_file_dispatches_on_extension(write):
     assert read_file(c)[0].tags == ("O",)
     with pytest.raises(DataError):
         read_file(write("c.jsonl", "a O\n"))  # CoNLL content in a .jsonl file is not silently mis-read
+
+
+@pytest.mark.parametrize("line2, words", [
+    ('{"tokens": ["a"], "tag": ["O"]}', ['no "tags" key', 'unknown key "tag"']),
+    ('{"tokens": ["a"], "labels": ["O"], "ner": ["O"]}', ['no "tags" key', '"labels", "ner"']),
+    ('{"tokens": ["a"]}', ['no "tags" key', "null"]),
+    ('{"tokens": ["a"], "tags": ["O"], "meta": {}}', ['unknown key "meta"']),
+    ('{"tokens": ["a"], "tags": ["_"]}', ["null"]),
+])
+def test_jsonl_missing_misspelled_or_unknown_keys(write, line2, words):
+    path = write("keys.jsonl", '{"tokens": ["x"], "tags": ["O"]}\n' + line2 + "\n")
+    with pytest.raises(DataError) as e:
+        read_jsonl(path)
+    msg = _located(e, path, 2)
+    for w in words:
+        assert w in msg
+
+
+def test_jsonl_tags_optional_and_explicit_nulls(write):
+    path = write("plain.jsonl", '{"tokens": ["a", "b"]}\n{"tokens": ["c"], "tags": null}\n'
+                                '{"tokens": ["d"], "tags": [null]}\n')
+    sents = read_jsonl(path, tags="optional")
+    assert all(s.is_unannotated for s in sents) and [len(s) for s in sents] == [2, 1, 1]
+    with pytest.raises(DataError) as e:
+        read_jsonl(path)
+    _located(e, path, 1)
+    # explicit nulls need no option
+    assert read_jsonl(write("nulls.jsonl", '{"tokens": ["c"], "tags": null}\n{"tokens": ["d"], "tags": [null]}\n'))
+    # unknown keys are refused in either mode
+    with pytest.raises(DataError):
+        read_jsonl(write("k.jsonl", '{"tokens": ["a"], "text": "a"}\n'), tags="optional")
+    with pytest.raises(MultitagError):
+        read_jsonl(path, tags="sometimes")
+
+
+def test_jsonl_lone_surrogate_and_huge_number(write):
+    path = write("s.jsonl", '{"tokens": ["ok"], "tags": ["O"]}\n{"tokens": ["\\ud800"], "tags": ["O"]}\n')
+    with pytest.raises(DataError) as e:
+        read_jsonl(path)
+    assert "surrogate" in _located(e, path, 2)
+    path = write("n.jsonl", '{"tokens": ["a"], "tags": ["O"], "id": ' + "9" * 5000 + "}\n")
+    with pytest.raises(DataError) as e:
+        read_jsonl(path)
+    _located(e, path, 1)

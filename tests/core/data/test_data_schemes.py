@@ -147,9 +147,10 @@ def test_detect_scheme():
     assert detect_scheme([SAME["IOB2"]]) == "IOB2"
     assert detect_scheme([SAME["BIOES"]]) == "BIOES"
     assert detect_scheme([["O", "O"], []]) == "IOB2"
-    # evidence in any sentence decides for the whole data set
-    assert detect_scheme([["B-PER", "O"], ["O", "I-LOC"]]) == "IOB1"
-    assert detect_scheme([["B-PER", "I-PER"], ["S-LOC"]]) == "BIOES"
+    # no scheme fits both: the one the fewest sequences break (a tie goes to IOB2)
+    assert detect_scheme([["B-PER", "O"], ["O", "I-LOC"]]) == "IOB2"
+    assert detect_scheme([["I-PER", "O"], ["O", "I-LOC"], ["B-PER", "O"]]) == "IOB1"
+    assert detect_scheme([["B-PER", "E-PER"], ["S-LOC"], ["B-X", "I-X"]]) == "BIOES"
     # unannotated tokens are skipped, they are no evidence for IOB1
     assert detect_scheme([[None, None], ["B-PER", "I-PER", None]]) == "IOB2"
     # generators work (load_dataset passes one)

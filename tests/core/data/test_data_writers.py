@@ -147,5 +147,5 @@ def test_scheme_errors_on_load_name_the_line(tmp_path):
     p = tmp_path / "train.txt"
     p.write_text("a O\n\nb B-PER\nc E-PER\n\nd B-LOC\ne O\n")  # BIOES: B-LOC at line 6 is never closed
     with pytest.raises(DataError) as e:
-        load_dataset(str(p), source_scheme="BIOES")
+        load_dataset(str(p), scheme="BIOES")
     assert e.value.line == 7 and f"{p}:7" in str(e.value)
