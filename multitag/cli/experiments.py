@@ -13,7 +13,11 @@ from multitag.errors import MultitagError
 def _al_options(f):
     opts = [
         click.option("--config", "config", default=None, type=click.Path(), help="YAML protocol (see configs/); command-line options override it."),
-        click.option("--data", default=None, type=click.Path(), help="Data folder (train = pool, dev, test)."),
+        click.option("--data", default=None, type=click.Path(), help="Data folder (train = pool, dev, test; files recognised by name)."),
+        click.option("--train", "train_file", default=None, type=click.Path(), help="The train file (the pool; any name); wins over --data."),
+        click.option("--dev", "dev_file", default=None, type=click.Path(), help="The dev file (any name); wins over --data."),
+        click.option("--test", "test_file", default=None, type=click.Path(), help="The test file (any name); wins over --data."),
+        click.option("--scheme", default=None, help="The files' tag scheme (IOB1, IOB2 or BIOES), instead of detecting it per split."),
         click.option("--strategies", default=None, help="Comma-separated strategies (`multitag strategies` lists them) [default: random,mnlp]."),
         click.option("--seeds", default=None, help="Number of seeds (0..N-1) [default: 1]."),
         click.option("--schedule", default=None, help="Per-iteration budgets: 2%x24, 1%x14,2.5%x4,5%x3,10%x4, 20000wx10 [default: 2%x24]."),
@@ -46,7 +50,7 @@ def _al_options(f):
 
 
 #: options that are experiment settings (their click name is the configuration field)
-_SETTINGS = ("data", "strategies", "seeds", "schedule", "initial_size", "valid", "eval", "query_mode", "mc_samples", "mc_mode",
+_SETTINGS = ("data", "train_file", "dev_file", "test_file", "scheme", "strategies", "seeds", "schedule", "initial_size", "valid", "eval", "query_mode", "mc_samples", "mc_mode",
              "pool_subsample", "train_limit", "full_reference", "levels", "training_modes", "initials", "initial_lm")
 
 

@@ -7,34 +7,49 @@ import time
 import click
 
 from multitag.cli import main
+from multitag.cli.data_options import data_options, load_from_options
 from multitag.cli.params import parse_params
+from multitag.errors import MultitagError
 
 
 @main.command("train", epilog="Backend parameters: `multitag backends NAME` lists every parameter of a backend "
                                "with its default and meaning.")
 @click.option("--backend", required=True, help="Registered backend or preset name (see `multitag backends`).")
-@click.option("--data", required=True, type=click.Path(), help="Data folder with train/dev/test files, or a train file.")
+@data_options
 @click.option("--out", "out", type=click.Path(), default=None,
               help="Folder to write the trained model to (replaced atomically; its multitag.json records "
                    "the parameters, the dev/test scores and the timings).")
 @click.option("--param", "params", multiple=True, help="Backend parameter KEY=VALUE (repeatable), e.g. --param features=paper.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--no-dev", is_flag=True, help="Do not pass the dev split to the backend (no early stopping on dev).")
-def train_cmd(backend: str, data: str, out: str | None, params: tuple[str, ...], seed: int, no_dev: bool) -> None:
+def train_cmd(backend: str, data: str | None, train_file: str | None, dev_file: str | None, test_file: str | None,
+              scheme: str | None, out: str | None, params: tuple[str, ...], seed: int, no_dev: bool) -> None:
     """Train BACKEND on the train split, validate on dev, print test P/R/F1 and save the model."""
     from multitag import registry
-    from multitag.data import load_dataset
     from multitag.evaluation import evaluate
+    from multitag.params import coerce_params
 
-    ds = load_dataset(data)
-    tagger = registry.create(backend, labels=ds.labels, seed=seed, **parse_params(params))
-    tagger.check()
+    cls = registry.resolve(backend).cls
+    typed = coerce_params(cls, parse_params(params), backend=backend)
+    registry.create(backend, labels=["O"], seed=seed, **typed).check()
+    ds = load_from_options(data, train_file, dev_file, test_file, scheme)
+    if len(ds.train) == 0:
+        raise MultitagError(f"{data or train_file}: no train split to train on (pass --train FILE)")
+    if not cls.partial_training:
+        where = ds.first_unannotated("train")
+        if where is not None:
+            path, line = where
+            raise MultitagError(
+                f"{path}{'' if line is None else f':{line}'}: a token without a tag (_ or null); {backend!r} trains only on "
+                "fully annotated sentences: tag every token of the train split, remove the untagged sentences, or use a "
+                "backend that learns from partial labels (`multitag backends` shows which)")
+    tagger = registry.create(backend, labels=ds.labels, seed=seed, **typed)
     click.echo(f"{backend}: training on {len(ds.train)} sentences ({ds.train.n_tokens} tokens), {len(ds.labels)} labels", err=True)
     t0 = time.perf_counter()
     tagger.observe_unlabeled([s.unlabeled() for s in ds.train])
     tagger.fit(ds.train, None if no_dev else ds.dev)
     train_s = time.perf_counter() - t0
-    result: dict = {"data": data, "train_seconds": round(train_s, 2)}
+    result: dict = {"data": {k: v["path"] for k, v in ds.fingerprint().items()}, "train_seconds": round(train_s, 2)}
     for split in ("dev", "test"):
         corpus = getattr(ds, split)
         if corpus is None:
@@ -59,17 +74,23 @@ def train_cmd(backend: str, data: str, out: str | None, params: tuple[str, ...],
 
 @main.command("evaluate")
 @click.option("--model", required=True, type=click.Path(exists=True), help="A model written by `multitag train --out`.")
-@click.option("--data", required=True, type=click.Path(exists=True), help="A labeled file, or a data folder (its test split).")
+@data_options
 @click.option("--split", default="test", show_default=True, help="Split to evaluate when --data is a folder.")
-def evaluate_cmd(model: str, data: str, split: str) -> None:
-    """Evaluate a saved model on labeled data: span P/R/F1, micro and per type."""
+def evaluate_cmd(model: str, data: str | None, train_file: str | None, dev_file: str | None, test_file: str | None,
+                 scheme: str | None, split: str) -> None:
+    """Evaluate a saved model on labeled data: span P/R/F1, micro and per type. --data FILE is
+    evaluated whole; --data DIR on its --split."""
     import multitag
-    from multitag.data import load_dataset
     from multitag.evaluation import evaluate
 
     tagger = multitag.load(model)
-    ds = load_dataset(data)
-    corpus = ds.split(split) if os.path.isdir(data) else ds.train
+    ds = load_from_options(data, train_file, dev_file, test_file, scheme)
+    if data and not os.path.isdir(data) and not (train_file or dev_file or test_file):
+        corpus = ds.train
+    else:
+        corpus = ds.split(split)
+    if any(not s.is_fully_annotated for s in corpus):
+        raise MultitagError(f"the {split} split has tokens without a tag; evaluation needs gold tags on every token")
     unknown = set(corpus.labels()) - set(tagger.labels)
     if unknown:
         click.echo(f"warning: tags unknown to the model (always counted as misses): {', '.join(sorted(unknown))}", err=True)

@@ -201,8 +201,9 @@ def _convert(sentences: list[Sentence], source: SourceFile, scheme: str, target:
     return out
 
 
-def _read_split(name: str, source: SourceFile, given: str | None, target: str | None) -> tuple[Corpus, SplitInfo]:
-    sentences = source.read(id_prefix=name)
+def _read_split(name: str, source: SourceFile, given: str | None, target: str | None,
+                tags: str = "required") -> tuple[Corpus, SplitInfo]:
+    sentences = source.read(id_prefix=name, tags=tags)
     scheme = _decide_scheme(sentences, source, given, target)
     converted = target if scheme is not None and target is not None and scheme != target else None
     if converted is not None:
@@ -239,7 +240,7 @@ def _split_files(path: str | None, explicit: dict[str, str]) -> dict[str, str]:
 
 def load_dataset(path: str | os.PathLike | None = None, *, train: str | os.PathLike | None = None,
                  dev: str | os.PathLike | None = None, test: str | os.PathLike | None = None,
-                 scheme: str | None = None, convert_to: str | None = "IOB2") -> Dataset:
+                 scheme: str | None = None, convert_to: str | None = "IOB2", tags: str = "required") -> Dataset:
     """Load a data set from a folder, a single file, or explicit split files.
 
     Parameters
@@ -253,6 +254,8 @@ def load_dataset(path: str | os.PathLike | None = None, *, train: str | os.PathL
         ``None`` detects it per split.
     convert_to : the scheme every split is converted to; ``None`` keeps the files' own (then the
         splits must agree).
+    tags : ``"optional"`` accepts JSONL lines without ``tags`` (text to annotate); by default a
+        missing ``tags`` key is an error at its line.
 
     Returns
     -------
@@ -269,7 +272,7 @@ def load_dataset(path: str | os.PathLike | None = None, *, train: str | os.PathL
     corpora: dict[str, Corpus] = {}
     infos: dict[str, SplitInfo] = {}
     for name, f in files.items():
-        corpora[name], infos[name] = _read_split(name, SourceFile.for_path(f), given, target)
+        corpora[name], infos[name] = _read_split(name, SourceFile.for_path(f), given, target, tags)
     if target is None:
         found = {i.scheme for i in infos.values() if i.scheme is not None}
         if len(found) > 1:

@@ -31,18 +31,28 @@ class Plan:
     refused: list[tuple[RunSpec, str]]
 
 
-def load_data(config: ExperimentConfig) -> Dataset:
-    ds = load_dataset(config.data)
+def load_data(config: ExperimentConfig, *, echo: bool = False) -> Dataset:
+    ds = load_dataset(config.data, train=config.train_file, dev=config.dev_file, test=config.test_file,
+                      scheme=config.scheme)
+    where = config.data or config.train_file
+    if echo:
+        for line in ds.describe():
+            print(line, file=sys.stderr)
     if config.train_limit is not None:
         ds.train = ds.train[: config.train_limit]
     if len(ds.train) == 0:
-        raise MultitagError(f"{config.data}: no training sentences to use as the pool")
+        raise MultitagError(f"{where}: no training sentences to use as the pool (pass --train FILE)")
     if config.eval == "test" and ds.test is None:
-        raise MultitagError(f"{config.data}: no test split to evaluate on (use --eval dev)")
+        raise MultitagError(f"{where}: no test split to evaluate on (use --eval dev, or --test FILE)")
+    if config.eval == "dev" and ds.dev is None:
+        raise MultitagError(f"{where}: no dev split to evaluate on (pass --dev FILE)")
     if config.valid.kind == "dev" and ds.dev is None:
-        raise MultitagError(f"{config.data}: no dev split for validation (use --valid 25% or --valid none)")
-    if any(not s.is_fully_annotated for s in ds.train):
-        raise MultitagError(f"{config.data}: the train split has unannotated tokens; a simulation needs gold tags for the whole pool")
+        raise MultitagError(f"{where}: no dev split for validation (use --valid 25% or --valid none, or --dev FILE)")
+    bad = ds.first_unannotated("train")
+    if bad is not None:
+        path, line = bad
+        raise MultitagError(f"{path}{'' if line is None else f':{line}'}: a token without a tag; a simulation needs gold "
+                            "tags for the whole pool (use `multitag project` for text that is not annotated yet)")
     return ds
 
 
@@ -83,13 +93,13 @@ def make_protocol(config: ExperimentConfig, pool_tokens: int) -> Protocol:
         query_mode=config.query_mode)
 
 
-def prepare(config: ExperimentConfig) -> tuple[Dataset, Plan, Protocol]:
-    """Check everything and build the grid; writes nothing."""
+def prepare(config: ExperimentConfig, *, echo: bool = False) -> tuple[Dataset, Plan, Protocol]:
+    """Check everything and build the grid; writes nothing (``echo``: print what was read per split)."""
     config.check_complete()
     config.resolve_backends()
     for name in config.initials:
         initial_selection_class(name)(model=config.initial_lm).check()
-    ds = load_data(config)
+    ds = load_data(config, echo=echo)
     p = plan(config, ds.train.has_pos)
     single = len(p.runs) + len(p.refused) == len(config.seeds)
     if p.refused and single:
@@ -106,7 +116,7 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
     ``stop_after`` (tests) ends the process's work after that many iterations have been written, as
     if it had been killed there.
     """
-    ds, p, protocol = prepare(config)
+    ds, p, protocol = prepare(config, echo=progress)
     if p.refused:
         seen = set()
         print("incompatible runs, skipped:", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Annotation projects: real rounds with people, stored in SQLite (see :mod:`multitag.project.project`)."""

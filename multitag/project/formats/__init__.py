@@ -1,0 +1,119 @@
+"""Batch and export formats of annotation projects: Label Studio, doccano, CoNLL, JSONL.
+
+Each format module offers ``write_tasks(tasks, path)`` (a query batch, or an export) and
+``read_answers(path) -> list[ImportedTask]`` (what annotators returned). Every task carries a
+reference (:class:`TaskRef`: project, sentence, text hash, round, queries, asked tokens), so an
+answer is matched to the exact sentence and query it answers; files without references (a CoNLL
+file annotated by hand) are matched by their tokens.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from multitag.errors import MultitagError
+
+FORMATS = ("labelstudio", "doccano", "conll", "jsonl")
+
+
+@dataclass
+class TaskRef:
+    """What a task answers: project uid, sentence id, the sentence's text hash, the round and its
+    query ids, the asked token positions and the annotation level."""
+
+    project: str
+    sentence: int
+    hash: str
+    round: int | None = None
+    queries: list[int] = field(default_factory=list)
+    asked: list[int] = field(default_factory=list)
+    unit: str = "sentence"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: Any, where: str) -> "TaskRef":
+        if not isinstance(d, dict):
+            raise MultitagError(f"{where}: the multitag reference must be an object, got {d!r}")
+        try:
+            ref = cls(project=str(d["project"]), sentence=int(d["sentence"]), hash=str(d["hash"]),
+                      round=None if d.get("round") is None else int(d["round"]),
+                      queries=[int(q) for q in d.get("queries", [])], asked=[int(t) for t in d.get("asked", [])],
+                      unit=str(d.get("unit", "sentence")))
+        except (KeyError, TypeError, ValueError) as e:
+            raise MultitagError(f"{where}: a damaged multitag reference ({e.__class__.__name__}: {e})") from None
+        return ref
+
+
+@dataclass
+class Task:
+    """One sentence going out: its text and tokens (with character offsets), the asked positions, and
+    the model's prediction (IOB2 tags over every token) with the query score, when there is a model."""
+
+    ref: TaskRef
+    text: str
+    tokens: list[str]
+    starts: list[int]
+    ends: list[int]
+    tags: list[str | None] | None = None      # prediction (a batch) or current annotation (an export)
+    score: float | None = None
+    model: str | None = None
+    annotated: bool = False                    # tags are annotations (an export), not predictions
+
+    def asked_text(self) -> str:
+        """The sentence with the asked tokens marked: ``He flew to New [[York]] today``."""
+        if self.ref.unit == "sentence" or not self.ref.asked:
+            return "Annotate every entity in the sentence."
+        asked = set(self.ref.asked)
+        marked = " ".join(f"[[{t}]]" if i in asked else t for i, t in enumerate(self.tokens))
+        what = "each marked word, and the whole entity it belongs to" if self.ref.unit == "entity" else "each marked word"
+        return f"Label {what}: {marked}"
+
+
+@dataclass
+class ImportedTask:
+    """One answer read from a file: where it is (for messages), its reference (or ``None``), the
+    text and/or tokens it shows, and the annotation as character spans or as token tags."""
+
+    where: str
+    ref: TaskRef | None
+    text: str | None = None
+    tokens: list[str] | None = None
+    spans: list[tuple[int, int, str]] | None = None
+    tags: list[str | None] | None = None
+    annotator: str | None = None
+
+
+def module(name: str):
+    """The module of format ``name``."""
+    if name not in FORMATS:
+        raise MultitagError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
+    import importlib
+
+    return importlib.import_module(f"multitag.project.formats.{name}")
+
+
+def guess_format(path: str) -> str:
+    """The format of an answers file from its name and first bytes."""
+    low = path.lower()
+    if low.endswith((".conll", ".iob", ".bio", ".tsv", ".txt")):
+        return "conll"
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            head = fh.read(4096).lstrip()
+    except OSError as e:
+        raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise MultitagError(f"{path}: not UTF-8 text") from None
+    if head.startswith("["):
+        return "labelstudio"
+    if head.startswith("{"):
+        first = head.split("\n", 1)[0]
+        try:
+            obj = json.loads(first)
+        except json.JSONDecodeError:
+            return "jsonl"
+        return "jsonl" if isinstance(obj, dict) and "tokens" in obj else "doccano"
+    return "conll"

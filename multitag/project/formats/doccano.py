@@ -1,0 +1,69 @@
+"""doccano's sequence-labeling JSONL: ``{"text": ..., "label": [[start, end, "TYPE"], ...]}``.
+
+Batches carry the model's prediction in ``label`` (doccano shows imported labels as annotations
+to accept or correct), the marked sentence in ``asked`` and the task reference in ``multitag``;
+doccano keeps extra keys and writes them back on export (older versions nest them under
+``meta``). Exports may name the spans ``label`` or ``labels``.
+"""
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+from multitag.errors import MultitagError
+from multitag.fileio import atomic_write
+from multitag.project.formats import ImportedTask, Task, TaskRef
+from multitag.project.spans import tags_to_char_spans
+
+
+def write_tasks(tasks: Sequence[Task], path: str) -> None:
+    with atomic_write(path) as fh:
+        for t in tasks:
+            spans = [[s, e, typ] for s, e, typ in tags_to_char_spans(t.tags or [], t.starts, t.ends)]
+            d = {"text": t.text, "label": spans, "asked": t.asked_text(), "multitag": t.ref.to_json()}
+            if t.score is not None and not t.annotated:
+                d["score"] = t.score
+            fh.write(json.dumps(d, ensure_ascii=False) + "\n")
+
+
+def _spans(value, where: str) -> list[tuple[int, int, str]]:
+    out = []
+    if not isinstance(value, list):
+        raise MultitagError(f"{where}: \"label\" must be a list of [start, end, \"TYPE\"]")
+    for item in value:
+        if isinstance(item, dict) and {"start_offset", "end_offset", "label"} <= set(item):
+            out.append((item["start_offset"], item["end_offset"], str(item["label"])))
+        elif isinstance(item, (list, tuple)) and len(item) == 3:
+            out.append((item[0], item[1], str(item[2])))
+        else:
+            raise MultitagError(f"{where}: a label must be [start, end, \"TYPE\"], got {item!r}")
+    return out
+
+
+def read_answers(path: str) -> list[ImportedTask]:
+    out = []
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            lines = fh.read().splitlines()
+    except OSError as e:
+        raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise MultitagError(f"{path}: not UTF-8 text") from None
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            d = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise MultitagError(f"{where}: invalid JSON ({e.msg})") from None
+        if not isinstance(d, dict) or not isinstance(d.get("text"), str):
+            raise MultitagError(f"{where}: a doccano line needs a \"text\" string")
+        key = "label" if "label" in d else "labels" if "labels" in d else None
+        spans = _spans(d[key], where) if key else []
+        meta = d.get("meta") if isinstance(d.get("meta"), dict) else {}
+        ref = d.get("multitag", meta.get("multitag"))
+        who = d.get("user", d.get("annotator"))
+        out.append(ImportedTask(where=where, ref=None if ref is None else TaskRef.from_json(ref, where), text=d["text"],
+                                spans=spans, annotator=None if who is None else str(who)))
+    return out

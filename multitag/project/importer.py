@@ -1,0 +1,207 @@
+"""Importing answers: validate every task of a file, then write its annotations in one transaction.
+
+Nothing is written unless the whole file is valid: unknown labels, spans off token boundaries
+(``snap`` widens them), overlapping spans, tasks of another project or of text that has changed,
+answers to queries of other sentences, and two tasks giving one token different tags are errors
+naming the file and the task or line. A file imported before (same bytes) is recognised and
+imports nothing again.
+
+At sentence level (and for tasks that answer no query) the whole sentence is annotated; at entity
+level the asked tokens and every entity span that covers one of them (the entity widens); at token
+level only the asked tokens. Asked tokens outside every span are ``O``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from multitag.errors import MultitagError
+from multitag.project.formats import ImportedTask
+from multitag.project.spans import char_spans_to_tags
+from multitag.project.store import Store
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def file_sha256(path: str) -> str:
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    except OSError as e:
+        raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
+    return h.hexdigest()
+
+
+@dataclass
+class Row:
+    sentence: int
+    token: int
+    tag: str
+    query: int | None
+    round: int | None          # None: answers no query (a file annotated by hand): a round of its own
+    annotator: str | None
+    where: str
+
+
+@dataclass
+class ImportPlan:
+    rows: list[Row] = field(default_factory=list)
+    tasks: int = 0
+    skipped: int = 0
+
+
+def _entity_widened(tags: list[str], asked: set[int]) -> set[int]:
+    """The asked positions and every token of an entity (B- I-*) that covers one of them."""
+    keep = set(asked)
+    n = len(tags)
+    i = 0
+    while i < n:
+        if tags[i][:2] == "B-":
+            j = i + 1
+            while j < n and tags[j] == "I-" + tags[i][2:]:
+                j += 1
+            if asked & set(range(i, j)):
+                keep.update(range(i, j))
+            i = j
+        else:
+            i += 1
+    return keep
+
+
+class SentenceIndex:
+    """The project's sentences, by id and by token sequence (for files without references)."""
+
+    def __init__(self, store: Store):
+        self.by_id: dict[int, dict] = {}
+        self.by_tokens: dict[tuple, list[int]] = {}
+        for r in store.query("SELECT id, text, tokens, starts, ends, hash FROM sentences"):
+            d = {"id": r["id"], "text": r["text"], "tokens": json.loads(r["tokens"]), "starts": json.loads(r["starts"]),
+                 "ends": json.loads(r["ends"]), "hash": r["hash"]}
+            self.by_id[r["id"]] = d
+            self.by_tokens.setdefault(tuple(d["tokens"]), []).append(r["id"])
+
+    def find(self, task: ImportedTask) -> dict:
+        tokens = task.tokens
+        if tokens is None and task.text is not None:
+            hits = [s for s in self.by_id.values() if s["text"] == task.text]
+            if len(hits) == 1:
+                return hits[0]
+            raise MultitagError(f"{task.where}: {'no' if not hits else 'more than one'} sentence of the project has this "
+                                "text, and the task carries no multitag reference")
+        ids = self.by_tokens.get(tuple(tokens or ()), [])
+        if len(ids) != 1:
+            raise MultitagError(f"{task.where}: {'no' if not ids else 'more than one'} sentence of the project has "
+                                f"these tokens ({' '.join((tokens or [])[:8])}...), and the task carries no multitag reference")
+        return self.by_id[ids[0]]
+
+
+def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) -> ImportPlan:
+    """Validate ``tasks`` and turn them into annotation rows (nothing is written)."""
+    settings = store.meta("settings")
+    uid = store.meta("project_uid")
+    types = set(settings["entity_types"])
+    index = SentenceIndex(store)
+    queries = {r["id"]: r for r in store.query("SELECT id, round_id, sentence_id, tokens, unit FROM queries")}
+    plan = ImportPlan()
+    seen: dict[tuple[int, int], tuple[str, str]] = {}
+    for task in tasks:
+        ref = task.ref
+        if ref is not None:
+            if ref.project != uid:
+                raise MultitagError(f"{task.where}: the task belongs to another project ({ref.project}, this one is {uid})")
+            sentence = index.by_id.get(ref.sentence)
+            if sentence is None or sentence["hash"] != ref.hash:
+                raise MultitagError(f"{task.where}: the text of sentence {ref.sentence} has changed since the task was "
+                                    "written (its hash differs); re-export the task with `multitag project query`")
+        else:
+            sentence = index.find(task)
+        where = task.where
+        if task.text is not None and task.text != sentence["text"]:
+            raise MultitagError(f"{where}: the task's text differs from sentence {sentence['id']} of the project")
+        if task.tokens is not None and list(task.tokens) != sentence["tokens"]:
+            raise MultitagError(f"{where}: the task's tokens differ from sentence {sentence['id']} of the project")
+        n = len(sentence["tokens"])
+        if task.spans is not None:
+            for _, _, label in task.spans:
+                if label not in types:
+                    raise MultitagError(f"{where}: unknown label {label!r}; the project's labels are {', '.join(sorted(types))}")
+            tags: list[str | None] = list(char_spans_to_tags(sentence["text"], sentence["starts"], sentence["ends"],
+                                                             task.spans, snap=snap, where=where))
+        else:
+            tags = list(task.tags or [])
+            for t in tags:
+                if t is not None and t != "O" and t[2:] not in types:
+                    raise MultitagError(f"{where}: unknown label {t[2:]!r} (tag {t}); the project's labels are "
+                                        f"{', '.join(sorted(types))}")
+        qids = list(ref.queries) if ref is not None else []
+        for q in qids:
+            if q not in queries or queries[q]["sentence_id"] != sentence["id"]:
+                raise MultitagError(f"{where}: query {q} does not ask about sentence {sentence['id']}")
+        unit = queries[qids[0]]["unit"] if qids else "sentence"
+        if qids and unit != "sentence":
+            asked_by = {}
+            for q in qids:
+                for t in json.loads(queries[q]["tokens"]):
+                    asked_by.setdefault(t, q)
+            asked = set(asked_by)
+            known = [t if t is not None else "O" for t in tags]
+            keep = _entity_widened(known, asked) if unit == "entity" else asked
+            first_q = qids[0]
+            chosen = {t: (known[t], asked_by.get(t, first_q)) for t in sorted(keep)}
+        elif task.spans is not None or qids:
+            # the whole sentence: spans, O elsewhere (token-tag files must tag every token)
+            if task.spans is None and any(t is None for t in tags):
+                missing = sum(t is None for t in tags)
+                raise MultitagError(f"{where}: sentence {sentence['id']} was asked whole, but {missing} of its tokens have no tag")
+            chosen = {t: (tags[t], qids[0] if qids else None) for t in range(n)}
+        else:
+            # a file annotated by hand: what it tags
+            chosen = {t: (tag, None) for t, tag in enumerate(tags) if tag is not None}
+        if not chosen:
+            plan.skipped += 1
+            continue
+        round_id = queries[qids[0]]["round_id"] if qids else None
+        for t, (tag, q) in chosen.items():
+            key = (sentence["id"], t)
+            if key in seen and seen[key][0] != tag:
+                raise MultitagError(f"{where}: token {t + 1} of sentence {sentence['id']} is {tag}, but {seen[key][1]} "
+                                    f"says {seen[key][0]}")
+            seen[key] = (tag, where)
+            plan.rows.append(Row(sentence["id"], t, tag, q, round_id, task.annotator, where))
+        plan.tasks += 1
+    return plan
+
+
+def apply_import(store: Store, plan: ImportPlan, *, path: str, sha256: str, fmt: str) -> dict:
+    """Write the plan's rows and the import record in one transaction; returns what changed."""
+    changed = unchanged = 0
+    with store.transaction() as c:
+        c.execute("INSERT INTO imports (sha256, path, format, created, tasks, tokens) VALUES (?, ?, ?, ?, ?, ?)",
+                  (sha256, path, fmt, now(), plan.tasks, len(plan.rows)))
+        import_id = c.execute("SELECT last_insert_rowid()").fetchone()[0]
+        stamp = now()
+        own_round = None
+        if any(r.round is None for r in plan.rows):
+            own_round = c.execute("INSERT INTO rounds (kind, created, level) VALUES ('import', ?, 'sentence')",
+                                  (stamp,)).lastrowid
+        for r in plan.rows:
+            cur = c.execute("SELECT id, tag FROM annotations WHERE sentence_id = ? AND token = ? AND superseded_by IS NULL",
+                            (r.sentence, r.token)).fetchone()
+            if cur is not None and cur["tag"] == r.tag:
+                unchanged += 1
+                continue
+            c.execute("INSERT INTO annotations (sentence_id, token, tag, round_id, query_id, annotator, import_id, created) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (r.sentence, r.token, r.tag,
+                                                          own_round if r.round is None else r.round, r.query,
+                                                          r.annotator, import_id, stamp))
+            new_id = c.execute("SELECT last_insert_rowid()").fetchone()[0]
+            if cur is not None:
+                c.execute("UPDATE annotations SET superseded_by = ? WHERE id = ?", (new_id, cur["id"]))
+            changed += 1
+    return {"tasks": plan.tasks, "skipped": plan.skipped, "annotated_tokens": changed, "unchanged_tokens": unchanged}

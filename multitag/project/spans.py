@@ -1,0 +1,46 @@
+"""Character spans (Label Studio, doccano) <-> token tags (IOB2) of one sentence."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from multitag.data.entity_spans import entity_spans
+from multitag.errors import MultitagError
+
+
+def tags_to_char_spans(tags: Sequence[str | None], starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, str]]:
+    """The entity spans of IOB2 ``tags`` as ``(start_char, end_char, type)``."""
+    return [(starts[a], ends[b - 1], typ) for typ, a, b in entity_spans(tags, "IOB2")]
+
+
+def char_spans_to_tags(text: str, starts: Sequence[int], ends: Sequence[int],
+                       spans: Sequence[tuple[int, int, str]], *, snap: bool, where: str) -> list[str]:
+    """IOB2 tags (``O`` outside every span) from character spans over ``text``.
+
+    A span must start at a token's first character and end at a token's last one (surrounding
+    whitespace inside the span is ignored); with ``snap`` it widens to the tokens it touches.
+    Spans that share a token are an error. ``where`` names the task in messages.
+    """
+    n = len(starts)
+    tags = ["O"] * n
+    owner: list[tuple[int, int, str] | None] = [None] * n
+    for s, e, label in sorted(spans):
+        if not (isinstance(s, int) and isinstance(e, int)) or not 0 <= s < e <= len(text):
+            raise MultitagError(f"{where}: span [{s}, {e}) {label!r} is outside the text (length {len(text)})")
+        raw = text[s:e]
+        s2, e2 = s + (len(raw) - len(raw.lstrip())), e - (len(raw) - len(raw.rstrip()))
+        covered = [i for i in range(n) if ends[i] > s2 and starts[i] < e2]
+        if not covered:
+            raise MultitagError(f"{where}: span [{s}, {e}) {label!r} ({text[s:e]!r}) covers no token")
+        a, b = covered[0], covered[-1]
+        if (starts[a] != s2 or ends[b] != e2) and not snap:
+            raise MultitagError(f"{where}: span [{s}, {e}) {label!r} ({text[s:e]!r}) does not fall on token "
+                                f"boundaries (tokens {text[starts[a]:ends[b]]!r}); fix it, or import with --snap "
+                                "to widen spans to whole tokens")
+        for i in range(a, b + 1):
+            if owner[i] is not None:
+                o = owner[i]
+                raise MultitagError(f"{where}: spans [{o[0]}, {o[1]}) {o[2]!r} and [{s}, {e}) {label!r} overlap "
+                                    f"(token {text[starts[i]:ends[i]]!r})")
+            owner[i] = (s, e, label)
+            tags[i] = ("B-" if i == a else "I-") + label
+    return tags
