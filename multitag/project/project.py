@@ -8,7 +8,6 @@ selections of ``multitag compare --query-mode batch`` with the same seed, strate
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -529,4 +528,3 @@ def progress_printer(stream=sys.stderr) -> Callable[[str], None]:
 
 __all__ = ["Project", "Settings", "init_project", "progress_printer"]
 
-_ = contextlib  # (kept for symmetry with the other modules' imports)

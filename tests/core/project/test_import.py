@@ -8,7 +8,6 @@ import pytest
 from click.testing import CliRunner
 
 from multitag.cli import main
-from multitag.errors import MultitagError
 from multitag.project.project import Project, Settings, init_project
 
 _spec = importlib.util.spec_from_file_location("project_conftest", os.path.join(os.path.dirname(__file__), "conftest.py"))
