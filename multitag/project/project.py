@@ -110,6 +110,7 @@ def init_project(path: str, text_file: str, settings: Settings, *, text_format: 
                             f"{','.join(settings.entity_types)}")
     if not settings.entity_types:
         settings.entity_types = sorted(found)
+    settings.entity_types = sorted(set(settings.entity_types))
     has_pos = all(p is not None for d in docs for p in d.pos)
     gold = None
     if eval_file:

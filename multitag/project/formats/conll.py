@@ -2,7 +2,8 @@
 comment ``# multitag {...}`` (the task reference) and ``# asked: ...`` (what to annotate).
 
 In a batch the TAG column holds the model's prediction (``_`` when there is none): the annotator
-corrects the tags of the asked tokens. ``_`` means "not annotated". A file without the comments (a
+corrects the tags of the asked tokens. ``_`` means "not annotated". An export is plain CoNLL
+(``TOKEN TAG``, no comments), readable by any CoNLL tool and by ``multitag train``. A file without the comments (a
 CoNLL file annotated by hand, ``TOKEN TAG`` or ``TOKEN POS CHUNK TAG``) is matched by its tokens.
 """
 from __future__ import annotations
@@ -23,8 +24,9 @@ def write_tasks(tasks: Sequence[Task], path: str) -> None:
         for t in tasks:
             if any(not tok or any(c.isspace() for c in tok) for tok in t.tokens):
                 raise MultitagError(f"sentence {t.ref.sentence} has a token with spaces; use --format jsonl")
-            fh.write(PREFIX + json.dumps(t.ref.to_json()) + "\n")
-            fh.write("# " + t.asked_text() + "\n")
+            if not t.annotated:   # a batch: what the sentence is and what to annotate (an export is plain CoNLL)
+                fh.write(PREFIX + json.dumps(t.ref.to_json()) + "\n")
+                fh.write("# " + t.asked_text() + "\n")
             for i, tok in enumerate(t.tokens):
                 tag = t.tags[i] if t.tags is not None and t.tags[i] is not None else "_"
                 fh.write(f"{tok}\t{tag}\n")
