@@ -1,7 +1,6 @@
 """Creating a project from the files people have: CoNLL / JSONL (tags present become round-0
 annotations) or plain text tokenised with character offsets; bad settings write nothing."""
 import importlib.util
-import json
 import os
 
 import pytest
