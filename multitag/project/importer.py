@@ -178,12 +178,17 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
     return plan
 
 
-def apply_import(store: Store, plan: ImportPlan, *, path: str, sha256: str, fmt: str) -> dict:
-    """Write the plan's rows and the import record in one transaction; returns what changed."""
+def apply_import(store: Store, plan: ImportPlan, *, path: str, sha256: str, fmt: str, annotator: str | None = None,
+                 within=None) -> dict:
+    """Write the plan's rows and the import record in one transaction; returns what changed.
+
+    ``within(connection, import_id)`` runs inside the same transaction (the annotation page marks
+    its lease answered there, so an answer and its lease change together or not at all).
+    """
     changed = unchanged = 0
     with store.transaction() as c:
-        c.execute("INSERT INTO imports (sha256, path, format, created, tasks, tokens) VALUES (?, ?, ?, ?, ?, ?)",
-                  (sha256, path, fmt, now(), plan.tasks, len(plan.rows)))
+        c.execute("INSERT INTO imports (sha256, path, format, created, tasks, tokens, annotator) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (sha256, path, fmt, now(), plan.tasks, len(plan.rows), annotator))
         import_id = c.execute("SELECT last_insert_rowid()").fetchone()[0]
         stamp = now()
         own_round = None
@@ -204,4 +209,6 @@ def apply_import(store: Store, plan: ImportPlan, *, path: str, sha256: str, fmt:
             if cur is not None:
                 c.execute("UPDATE annotations SET superseded_by = ? WHERE id = ?", (new_id, cur["id"]))
             changed += 1
-    return {"tasks": plan.tasks, "skipped": plan.skipped, "annotated_tokens": changed, "unchanged_tokens": unchanged}
+        if within is not None:
+            within(c, import_id)
+    return {"import": import_id, "tasks": plan.tasks, "skipped": plan.skipped, "annotated_tokens": changed, "unchanged_tokens": unchanged}

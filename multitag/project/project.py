@@ -282,9 +282,22 @@ class Project:
     # ------------------------------------------------------------------ a round
     def query(self, budget: int, *, fmt: str, out: str, progress: Callable[[str], None] | None = None) -> dict:
         """Choose about ``budget`` tokens to annotate and write them as a batch to ``out``."""
-        if not isinstance(budget, int) or budget < 1:
-            raise MultitagError(f"--budget must be a positive number of tokens, not {budget!r}")
         formats.module(fmt)
+        say = progress or (lambda phase: None)
+        round_id, reused, rows = self.choose_round(budget, progress=say)
+        return self._write_round(round_id, rows, fmt, out, say, reused=reused)
+
+    def choose_round(self, budget: int, *, progress: Callable[[str], None] | None = None,
+                     reuse: bool = True) -> tuple[int, bool, list[dict]]:
+        """Retrain when the labeled set changed, choose about ``budget`` tokens to annotate, and
+        record the round. Returns (round id, whether an unanswered round was reused, sentence rows).
+
+        While nothing is annotated, the round is the seed set (whole sentences by the project's
+        initial selection, no model). ``reuse``: when nothing was annotated since the newest round
+        and it had this budget, return it instead of choosing again.
+        """
+        if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+            raise MultitagError(f"--budget must be a positive number of tokens, not {budget!r}")
         say = progress or (lambda phase: None)
         with FolderLock(self.path, QUERY_LOCK, advice="wait for that query to finish"):
             self._clean_orphan_models()
@@ -292,9 +305,9 @@ class Project:
             learner, rows = self.learner()
             pool = learner.pool
             labeled = self.labeled_hash()
-            reused = self._reusable_round(labeled, budget)
+            reused = self._reusable_round(labeled, budget) if reuse else None
             if reused is not None:
-                return self._write_round(reused, rows, fmt, out, say, reused=True)
+                return reused, True, rows
             timings = {"train_seconds": None, "predict_seconds": None, "select_seconds": None}
             model_row = None
             new_model = None
@@ -330,7 +343,7 @@ class Project:
                 model_path = os.path.join(MODELS, f"model-{uuid.uuid4().hex[:12]}")
                 new_model[0].save(self._model_dir(model_path))
             round_id = self._record_round(kind, budget, labeled, queries, rows, timings, model_row, new_model, model_path)
-            return self._write_round(round_id, rows, fmt, out, say, reused=False)
+            return round_id, False, rows
 
     def _reusable_round(self, labeled: str, budget: int) -> int | None:
         """The newest round, when nothing was annotated since it was chosen and it had this budget:

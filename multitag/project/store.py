@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from multitag.errors import MultitagError
 
 DB_NAME = "project.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -105,8 +105,26 @@ CREATE TABLE models (
 );
 """
 
+#: version 2: the annotation page (``multitag serve``): leases (a task held by one annotator until
+#: it expires), retracted answers (undo), and who made an import
+MIGRATION_1_TO_2 = """
+CREATE TABLE leases (
+    id INTEGER PRIMARY KEY,
+    round_id INTEGER NOT NULL REFERENCES rounds(id),
+    sentence_id INTEGER NOT NULL REFERENCES sentences(id),
+    annotator TEXT NOT NULL,
+    created TEXT NOT NULL,
+    expires REAL NOT NULL,             -- unix time; a held lease past it is free again
+    state TEXT NOT NULL,               -- 'held' | 'answered' | 'skipped'
+    import_id INTEGER REFERENCES imports(id)
+);
+CREATE INDEX leases_by_round ON leases(round_id, sentence_id);
+ALTER TABLE annotations ADD COLUMN retracted TEXT;
+ALTER TABLE imports ADD COLUMN annotator TEXT;
+"""
+
 #: version -> SQL that upgrades a store of that version to the next one
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {1: MIGRATION_1_TO_2}
 
 
 def statements(script: str) -> list[str]:
@@ -154,6 +172,11 @@ class Store:
         with self.transaction() as c:
             for stmt in statements(SCHEMA_V1):
                 c.execute(stmt)
+            version = 1
+            while version < SCHEMA_VERSION:     # a new store is the first schema plus every migration
+                for stmt in statements(MIGRATIONS[version]):
+                    c.execute(stmt)
+                version += 1
             c.execute("INSERT INTO meta VALUES ('schema_version', ?)", (json.dumps(SCHEMA_VERSION),))
             for k, v in meta.items():
                 c.execute("INSERT INTO meta VALUES (?, ?)", (k, json.dumps(v)))

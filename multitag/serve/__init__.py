@@ -1,0 +1,1 @@
+"""``multitag serve``: an annotation page with the active-learning loop inside."""

@@ -1,0 +1,285 @@
+"""The ASGI app of ``multitag serve``: the annotation page and its JSON API over a project store,
+with the active-learning loop inside (a background worker process retrains and re-ranks).
+
+API (JSON; the token, when the server has one, travels as ``Authorization: Bearer TOKEN``; the
+annotator's name as ``X-Annotator`` or ``?annotator=``):
+
+* ``GET /api/next``: the annotator's current task, or the next one (``{"task": null}`` when the
+  queue is empty; ``"retraining": true`` while a new round is being chosen);
+* ``POST /api/answer`` ``{"lease": id, "tags": [...]}``: store the answer (IOB2 tags per token);
+* ``POST /api/undo``: retract the annotator's last answer and hand its task back;
+* ``POST /api/skip`` ``{"lease": id}``: skip the task (not shown to this annotator again this round);
+* ``GET /api/status``: the round's progress, tokens annotated, the model's F1 on the gold set.
+
+Safety: the server binds to loopback unless told otherwise (then only with a token); every request
+is checked against the token; the Host header must name this server (no DNS rebinding); a
+state-changing request must be JSON (a cross-site form cannot send it without a CORS preflight,
+which this server never grants) from this server's origin.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
+
+from multitag.errors import MultitagError
+from multitag.serve.queue import AnnotationQueue, QueueError
+
+STATIC = os.path.join(os.path.dirname(__file__), "static")
+
+
+def _retrain(project: str, budget: int) -> int:
+    """In the worker process: retrain on the current labeled set and choose the next round."""
+    from multitag.project.project import Project
+
+    with Project(project) as p:
+        return p.choose_round(budget, reuse=False)[0]
+
+
+class Loop:
+    """The active-learning loop of a served project: counts answers and, after every
+    ``retrain_every`` of them (or when the queue runs dry), retrains in a background process."""
+
+    def __init__(self, project: str, *, budget: int, retrain_every: int | None):
+        self.project = project
+        self.budget = budget
+        self.retrain_every = retrain_every
+        self.answers = 0
+        self._lock = threading.Lock()
+        self._future: Future | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self.last_error: str | None = None
+        self.rounds_started = 0
+
+    @property
+    def retraining(self) -> bool:
+        f = self._future
+        return f is not None and not f.done()
+
+    def _collect(self) -> None:
+        f = self._future
+        if f is not None and f.done():
+            try:
+                f.result()
+                self.last_error = None
+            except Exception as e:  # shown on the page; the queue keeps serving the old round
+                self.last_error = str(e) if isinstance(e, MultitagError) else f"{type(e).__name__}: {e}"
+            self._future = None
+
+    def start(self) -> bool:
+        """Start choosing the next round unless one is being chosen; True when one started."""
+        with self._lock:
+            self._collect()
+            if self.retraining:
+                return False
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+            self.answers = 0
+            self.rounds_started += 1
+            self._future = self._pool.submit(_retrain, self.project, self.budget)
+            return True
+
+    def answered(self, round_tasks: int) -> None:
+        with self._lock:
+            self.answers += 1
+            every = self.retrain_every or max(1, round_tasks)
+            due = self.answers >= every
+        if due:
+            self.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        f = self._future
+        if f is not None:
+            f.result(timeout=timeout)
+        with self._lock:
+            self._collect()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class Predictions:
+    """The pre-annotations of a round: its model, loaded once, predicts a task's sentence."""
+
+    def __init__(self):
+        self._models: dict[int, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, project, round_row, sentences: list[dict]) -> list[list[str]]:
+        from multitag.data.sentence import Sentence
+
+        model_id = round_row["model_id"]
+        with self._lock:
+            model = self._models.get(model_id)
+            if model is None:
+                row = project.store.query("SELECT * FROM models WHERE id = ?", (model_id,))[0]
+                model = project.load_model(row)
+                self._models = {model_id: model}     # keep only the newest
+            preds = model.predict([Sentence(s["tokens"], None, s["pos"]) for s in sentences])
+        return [list(p.tags) for p in preds]
+
+
+def create_app(project: str, *, token: str | None = None, budget: int = 200, retrain_every: int | None = None,
+               lease_seconds: float = 600.0, allowed_hosts: list[str] | None = None):
+    """The Starlette app serving ``project``."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, JSONResponse, Response
+    from starlette.routing import Route
+
+    from multitag.project.project import Project
+
+    with Project(project) as p:   # refuse a folder that is not a project before serving
+        if AnnotationQueue.current_round(p) is None:
+            p.choose_round(budget)    # the first round (the seed set while nothing is annotated) is ready at once
+    queue = AnnotationQueue(project, lease_seconds=lease_seconds, predictor=Predictions())
+    loop = Loop(project, budget=budget, retrain_every=retrain_every)
+    with open(os.path.join(STATIC, "index.html"), encoding="utf-8") as fh:
+        page = fh.read()
+
+    def error(message: str, status: int) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status)
+
+    def host_ok(request: Request) -> bool:
+        host = request.headers.get("host", "")
+        return allowed_hosts is None or host in allowed_hosts
+
+    def authorised(request: Request) -> bool:
+        if token is None:
+            return True
+        given = request.headers.get("authorization", "")
+        if given.startswith("Bearer "):
+            given = given[len("Bearer "):]
+        elif request.method == "GET" and request.url.path == "/":
+            given = request.query_params.get("token", "")
+        else:
+            given = ""
+        return hmac.compare_digest(given.encode(), token.encode())
+
+    def same_origin(request: Request) -> bool:
+        if request.headers.get("sec-fetch-site") == "cross-site":
+            return False
+        origin = request.headers.get("origin")
+        if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host", ""):
+            return False
+        return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+
+    def guard(handler, *, state_changing: bool = False):
+        def wrapped(request: Request) -> Response:
+            if not host_ok(request):
+                return error("unknown Host", 403)
+            if not authorised(request):
+                return error("missing or wrong token", 401)
+            if state_changing and not same_origin(request):
+                return error("a state-changing request must be JSON from this page's origin", 403)
+            try:
+                return handler(request)
+            except QueueError as e:
+                return error(str(e), e.status)
+            except MultitagError as e:
+                return error(str(e), 400)
+        return wrapped
+
+    def annotator_of(request: Request, body: dict | None = None) -> str:
+        name = request.headers.get("x-annotator") or request.query_params.get("annotator") or (body or {}).get("annotator")
+        name = (name or "anonymous").strip()
+        if not name or len(name) > 100:
+            raise QueueError("the annotator's name must be 1 to 100 characters")
+        return name
+
+    async def read_json(request: Request) -> dict:
+        try:
+            data = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise QueueError("the request body is not JSON") from None
+        if not isinstance(data, dict):
+            raise QueueError("the request body must be a JSON object")
+        return data
+
+    def page_handler(request: Request) -> Response:
+        return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                                           "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+                                                                      "style-src 'unsafe-inline'; frame-ancestors 'none'"})
+
+    def status_payload(annotator: str) -> dict:
+        s = queue.status(annotator)
+        loop._collect()
+        s.update(retraining=loop.retraining, retrain_error=loop.last_error, answers_since_retrain=loop.answers,
+                 retrain_every=loop.retrain_every)
+        return s
+
+    def next_handler(request: Request) -> Response:
+        annotator = annotator_of(request)
+        task = queue.next(annotator)
+        if task is None and not loop.retraining:
+            status = queue.status()
+            if status["annotated_tokens"] < status["pool_tokens"]:
+                loop.start()     # the queue ran dry: choose the next round in the background
+        return JSONResponse({"task": task, "status": status_payload(annotator)})
+
+    def status_handler(request: Request) -> Response:
+        return JSONResponse(status_payload(annotator_of(request)))
+
+    # POST handlers: parse the body in the event loop, do the work in the thread pool
+    from starlette.concurrency import run_in_threadpool
+
+    def post(handler):
+        async def endpoint(request: Request) -> Response:
+            check = guard(lambda r: None, state_changing=True)(request)
+            if check is not None:
+                return check
+            try:
+                data = await read_json(request)
+                return await run_in_threadpool(handler, request, data)
+            except QueueError as e:
+                return error(str(e), e.status)
+            except MultitagError as e:
+                return error(str(e), 400)
+        return endpoint
+
+    def answer_handler(request: Request, data: dict) -> Response:
+        annotator = annotator_of(request, data)
+        lease = data.get("lease")
+        if not isinstance(lease, int):
+            raise QueueError("lease must be the integer of the task's lease")
+        result = queue.answer(annotator, lease, data.get("tags"))
+        loop.answered(queue.status()["round_tasks"])
+        return JSONResponse({"answer": result, "status": status_payload(annotator)})
+
+    def undo_handler(request: Request, data: dict) -> Response:
+        annotator = annotator_of(request, data)
+        result = queue.undo(annotator)
+        return JSONResponse({"undo": result, "task": queue.next(annotator), "status": status_payload(annotator)})
+
+    def skip_handler(request: Request, data: dict) -> Response:
+        annotator = annotator_of(request, data)
+        lease = data.get("lease")
+        if not isinstance(lease, int):
+            raise QueueError("lease must be the integer of the task's lease")
+        return JSONResponse({"skip": queue.skip(annotator, lease), "status": status_payload(annotator)})
+
+    routes = [
+        Route("/", guard(page_handler), methods=["GET"]),
+        Route("/api/next", guard(next_handler), methods=["GET"]),
+        Route("/api/status", guard(status_handler), methods=["GET"]),
+        Route("/api/answer", post(answer_handler), methods=["POST"]),
+        Route("/api/undo", post(undo_handler), methods=["POST"]),
+        Route("/api/skip", post(skip_handler), methods=["POST"]),
+    ]
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        loop.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.loop = loop
+    app.state.queue = queue
+    return app

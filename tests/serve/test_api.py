@@ -1,0 +1,141 @@
+"""The JSON API of `multitag serve`: next / answer / undo / skip / status, leases, the token and
+cross-site protection, background retraining."""
+import importlib.util
+import os
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from multitag.project.project import Project
+from multitag.serve.app import create_app
+
+_spec = importlib.util.spec_from_file_location("serve_conftest", os.path.join(os.path.dirname(__file__), "conftest.py"))
+helpers = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(helpers)
+
+
+def client(path, **kw):
+    app = create_app(path, **kw)
+    return TestClient(app, base_url="http://127.0.0.1:8000"), app
+
+
+def test_next_answer_undo_skip_store_and_restore_annotations(tmp_path, gold):
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, budget=120, allowed_hosts=["127.0.0.1:8000"])
+    h = {"X-Annotator": "alice"}
+    first = c.get("/api/next", headers=h).json()
+    task = first["task"]
+    assert first["status"]["round_kind"] == "seed" and task["tags"] is None      # the seed set has no pre-annotation
+    assert c.get("/api/next", headers=h).json()["task"]["lease"] == task["lease"], "a reload shows the same task"
+    by_tokens = {tuple(s.tokens): list(s.tags) for s in gold}
+    tags = by_tokens[tuple(task["tokens"])]
+    r = c.post("/api/answer", json={"lease": task["lease"], "tags": tags}, headers=h)
+    assert r.status_code == 200, r.text
+    assert c.post("/api/answer", json={"lease": task["lease"], "tags": tags}, headers=h).status_code == 409
+    with Project(path) as p:
+        i = task["sentence"] - 1
+        assert p.learner()[0].pool.tags(i) == tuple(tags)
+    second = c.get("/api/next", headers=h).json()["task"]
+    assert second["sentence"] != task["sentence"]
+    # undo: the answer is retracted (kept as history) and the task comes back
+    u = c.post("/api/undo", json={}, headers=h).json()
+    assert u["undo"]["sentence"] == task["sentence"] and u["task"]["sentence"] == task["sentence"]
+    with Project(path) as p:
+        assert all(t is None for t in p.learner()[0].pool.tags(task["sentence"] - 1))
+        retracted = p.store.query("SELECT COUNT(*) FROM annotations WHERE retracted IS NOT NULL")[0][0]
+        assert retracted == len(tags)
+    # skip: not shown to alice again in this round, but bob gets it
+    s = c.post("/api/skip", json={"lease": u["task"]["lease"]}, headers=h)
+    assert s.status_code == 200
+    assert c.get("/api/next", headers=h).json()["task"]["sentence"] != task["sentence"]
+    seen_by_bob = {c.get("/api/next", headers={"X-Annotator": "bob"}).json()["task"]["sentence"]}
+    assert seen_by_bob != {second["sentence"]}, "bob never gets the task alice holds"
+    app.state.loop.close()
+
+
+def test_two_annotators_never_hold_the_same_task_and_leases_expire(tmp_path, gold):
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, budget=120, lease_seconds=0.5)
+    a = c.get("/api/next", headers={"X-Annotator": "alice"}).json()["task"]
+    b = c.get("/api/next", headers={"X-Annotator": "bob"}).json()["task"]
+    assert a["sentence"] != b["sentence"]
+    time.sleep(0.6)
+    carol = c.get("/api/next", headers={"X-Annotator": "carol"}).json()["task"]
+    assert carol["sentence"] == a["sentence"], "an expired lease frees its task (the best-ranked one)"
+    r = c.post("/api/answer", json={"lease": a["lease"], "tags": ["O"] * len(a["tokens"])}, headers={"X-Annotator": "alice"})
+    assert r.status_code == 409 and "another annotator holds" in r.json()["error"]
+    app.state.loop.close()
+
+
+def test_the_token_is_required_and_cross_site_posts_are_refused(tmp_path, gold):
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, token="s3cret", budget=80, allowed_hosts=["127.0.0.1:8000"])
+    assert c.get("/api/next").status_code == 401
+    assert c.get("/api/status", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert c.get("/?token=s3cret").status_code == 200 and c.get("/").status_code == 401
+    auth = {"Authorization": "Bearer s3cret"}
+    task = c.get("/api/next", headers=auth).json()["task"]
+    body = {"lease": task["lease"], "tags": ["O"] * len(task["tokens"])}
+    assert c.post("/api/answer", data="lease=1", headers={**auth, "Content-Type": "application/x-www-form-urlencoded"}).status_code == 403
+    assert c.post("/api/answer", json=body, headers={**auth, "Origin": "http://evil.example"}).status_code == 403
+    assert c.post("/api/answer", json=body, headers={**auth, "Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert c.get("/api/status", headers={**auth, "Host": "evil.example:8000"}).status_code == 403   # DNS rebinding
+    assert c.post("/api/answer", json=body, headers={**auth, "Origin": "http://127.0.0.1:8000"}).status_code == 200
+    app.state.loop.close()
+
+
+def test_bad_requests_are_clear_errors(tmp_path, gold):
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, budget=80)
+    task = c.get("/api/next").json()["task"]
+    r = c.post("/api/answer", json={"lease": task["lease"], "tags": ["B-FOOD"] + ["O"] * (len(task["tokens"]) - 1)})
+    assert r.status_code == 400 and "unknown label 'FOOD'" in r.json()["error"]
+    r = c.post("/api/answer", json={"lease": task["lease"], "tags": ["O"] * (len(task["tokens"]) + 1)})
+    assert r.status_code == 400 and "tags for the" in r.json()["error"]
+    assert c.post("/api/answer", json={"lease": 99999, "tags": []}).status_code == 404
+    assert c.post("/api/undo", json={}).status_code == 409
+    r = c.post("/api/answer", content=b"{", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "not JSON" in r.json()["error"]
+    app.state.loop.close()
+
+
+def test_after_n_answers_a_background_retrain_reorders_the_queue(tmp_path, gold):
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, budget=150, retrain_every=4)
+    by_tokens = {tuple(s.tokens): list(s.tags) for s in gold}
+    h = {"X-Annotator": "alice"}
+    for _ in range(int(1e6)):                      # answer the seed round whole
+        t = c.get("/api/next", headers=h).json()["task"]
+        if t is None or c.get("/api/status").json()["round_kind"] != "seed":
+            break
+        c.post("/api/answer", json={"lease": t["lease"], "tags": by_tokens[tuple(t["tokens"])]}, headers=h)
+    loop = app.state.loop
+    loop.wait(timeout=120)
+    status = c.get("/api/status").json()
+    assert status["round_kind"] == "query" and status["model_f1"] is not None
+    first_round = status["round"]
+    with Project(path) as p:
+        old_order = [t.ref.sentence for t in p.round_tasks(first_round)]
+    seen = []
+    for _ in range(4):                             # four answers: a retrain starts
+        t = c.get("/api/next", headers=h).json()["task"]
+        seen.append(t["sentence"])
+        c.post("/api/answer", json={"lease": t["lease"], "tags": by_tokens[tuple(t["tokens"])]}, headers=h)
+    assert seen == old_order[:4], "the queue is served in the round's rank order"
+    assert loop.retraining or loop.rounds_started >= 2
+    t_next = c.get("/api/next", headers=h).json()["task"]   # the page never waits: the old queue goes on
+    assert t_next is not None and t_next["round"] == first_round
+    loop.wait(timeout=120)
+    status = c.get("/api/status").json()
+    assert status["round"] > first_round and status["model_round"] == status["round"]
+    with Project(path) as p:
+        new_order = [t.ref.sentence for t in p.round_tasks(status["round"])]
+        # the new round ranks what is unannotated now, with the model trained on every answer so far
+        learner, _ = p.learner()
+        assert not set(new_order) & set(seen)
+    remaining_old = [s for s in old_order if s not in seen and s != t_next["sentence"]]
+    assert new_order[: len(remaining_old)] != remaining_old, "the unanswered queue was re-scored and re-ordered"
+    t_after = c.get("/api/next", headers=h).json()["task"]
+    assert t_after["sentence"] == t_next["sentence"], "a held task stays with its annotator"
+    loop.close()
