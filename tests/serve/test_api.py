@@ -4,7 +4,6 @@ import importlib.util
 import os
 import time
 
-import pytest
 from starlette.testclient import TestClient
 
 from multitag.project.project import Project
