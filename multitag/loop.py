@@ -150,11 +150,16 @@ class ActiveLearner:
         return apply_mode(self.pool.labeled(), self.training_mode)
 
     def fit(self, *, train: Corpus | None = None, dev: Corpus | None = None, seed: int | None = None,
-            unlabeled: Sequence | None = None) -> Tagger:
-        """Train a fresh clone of the acquisition backend on ``train`` (default: :meth:`labeled`)."""
-        model = self.template.clone(**({} if seed is None else {"seed": seed}))
-        if unlabeled is not None:
-            model.observe_unlabeled(unlabeled)
+            unlabeled: Sequence | None = None, incremental: bool = False) -> Tagger:
+        """Train the acquisition backend on ``train`` (default: :meth:`labeled`): a fresh clone, or,
+        with ``incremental`` and a model from an earlier round, that model again (a backend built
+        with ``warm_start=True`` continues from its current weights)."""
+        if incremental and self.model is not None:
+            model = self.model
+        else:
+            model = self.template.clone(**({} if seed is None else {"seed": seed}))
+            if unlabeled is not None:
+                model.observe_unlabeled(unlabeled)
         corpus = self.labeled() if train is None else train
         t0 = time.perf_counter()
         model.fit(corpus, dev)

@@ -33,6 +33,10 @@ def _al_options(f):
         click.option("--pool-subsample", default=None, help="Score only this fraction of the unlabeled pool per iteration, e.g. 50%."),
         click.option("--train-limit", default=None, help="Use only the first N training sentences (quick runs)."),
         click.option("--full-reference", is_flag=True, default=None, help="Also train each model on the whole pool (for tokens-to-95%/99%)."),
+        click.option("--incremental", is_flag=True, default=None,
+                     help="Keep each model across rounds and continue training it on the augmented labeled set (paper 002); "
+                          "the backends must declare warm_start (`multitag backends`). Each round's models are checkpointed "
+                          "under OUT/checkpoints so a killed run resumes with the same weights."),
         click.option("--level", "levels", default=None, help="Annotation level(s): sentence, entity, token (comma-separated: grid axis) [default: sentence]."),
         click.option("--training-mode", "training_modes", default=None,
                      help="Partial-label training: auto, mask, drop, mask-entity-like, drop-entity-like (comma-separated: grid axis) [default: auto]."),
@@ -51,7 +55,7 @@ def _al_options(f):
 
 #: options that are experiment settings (their click name is the configuration field)
 _SETTINGS = ("data", "train_file", "dev_file", "test_file", "scheme", "strategies", "seeds", "schedule", "initial_size", "valid", "eval", "query_mode", "mc_samples", "mc_mode",
-             "pool_subsample", "train_limit", "full_reference", "levels", "training_modes", "initials", "initial_lm")
+             "pool_subsample", "train_limit", "full_reference", "incremental", "levels", "training_modes", "initials", "initial_lm")
 
 
 def _run(command: str, backends: str | None, successors: list[str], kw: dict) -> None:

@@ -168,6 +168,7 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "pool_subsample": lambda v, k: None if v is None else parse_fraction(v, k),
     "train_limit": lambda v, k: _int(v, k, minimum=1, optional=True),
     "full_reference": _bool,
+    "incremental": _bool,
     "params": _params,
     "levels": lambda v, k: _names(v, k, lambda: list(LEVELS)),
     "training_modes": lambda v, k: _names(v, k, lambda: list(TRAINING_MODES)),
@@ -201,6 +202,7 @@ class ExperimentConfig:
     pool_subsample: float | None = None
     train_limit: int | None = None
     full_reference: bool = False
+    incremental: bool = False                 # keep each model across rounds and continue training it
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     levels: list[str] = field(default_factory=lambda: ["sentence"])
     training_modes: list[str] = field(default_factory=lambda: ["auto"])
@@ -271,7 +273,16 @@ class ExperimentConfig:
 
         for name in dict.fromkeys(self.backends + self.successors):
             cls = registry.resolve(name).cls
+            if self.incremental and not getattr(cls, "warm_start", False):
+                from multitag.errors import CompatibilityError
+
+                raise CompatibilityError(
+                    f"--incremental: backend {name!r} cannot continue training from its current weights "
+                    f"({cls.__name__} declares no warm_start; a CRF trained by crfsuite always starts again); "
+                    "drop --incremental or use a neural backend")
             self.params[name] = coerce_params(cls, self.params.get(name, {}), backend=name)
+            if self.incremental and self.params[name].get("warm_start") is False:
+                raise MultitagError(f"--incremental with --param warm_start=false for {name!r}: choose one")
             registry.create(name, labels=["O"], seed=0, **self.params[name]).check()
         if not self.params:
             return

@@ -90,7 +90,7 @@ def make_protocol(config: ExperimentConfig, pool_tokens: int) -> Protocol:
         initial_size=config.initial_size, budgets=config.schedule.budgets(pool_tokens), valid=config.valid,
         eval_split=config.eval, mc_samples=config.mc_samples, mc_mode=config.mc_mode,
         pool_subsample=config.pool_subsample, cost=config.cost_model, initial_model=config.initial_lm,
-        query_mode=config.query_mode)
+        query_mode=config.query_mode, incremental=config.incremental)
 
 
 def prepare(config: ExperimentConfig, *, echo: bool = False) -> tuple[Dataset, Plan, Protocol]:
@@ -146,7 +146,10 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
     its = iteration_records(previous)
 
     def make_backend(name: str, seed: int):
-        return registry.create(name, labels=ds.labels, seed=seed, **config.params.get(name, {}))
+        params = dict(config.params.get(name, {}))
+        if config.incremental:
+            params["warm_start"] = True
+        return registry.create(name, labels=ds.labels, seed=seed, **params)
 
     if config.full_reference:
         have = {r.model for r in reference_records(previous)}
@@ -185,7 +188,8 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
                 bar.update(n_iter if finished else min(done_before, n_iter))
             if finished:
                 continue
-            sim = Simulation(spec, protocol, ds, make_backend=make_backend, on_iteration=on_iteration, progress=phase)
+            sim = Simulation(spec, protocol, ds, make_backend=make_backend, on_iteration=on_iteration, progress=phase,
+                             checkpoints=os.path.join(out, "checkpoints", run_folder(spec)) if config.incremental else None)
             sim.run(its)
             if sim.note is not None:
                 if bar is not None:
@@ -197,6 +201,15 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
         if bar is not None:
             bar.close()
     return {"stopped": False, "out": out, "runs": len(p.runs), "refused": len(p.refused)}
+
+
+def run_folder(spec: RunSpec) -> str:
+    """A folder name for one run (its checkpoints)."""
+    import re
+
+    parts = [spec.backend, spec.strategy, f"seed{spec.seed}", spec.level, spec.training_mode, spec.initial,
+             *(f"succ-{s}" for s in spec.successors)]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(parts))
 
 
 class _Stop(Exception):

@@ -45,6 +45,7 @@ class Protocol:
     cost: CostModel = field(default_factory=CostModel)
     initial_model: str | None = None      # the model folder of a seed-set selection that needs one
     query_mode: str = "interactive"       # "batch": every query of a round chosen before any answer
+    incremental: bool = False             # keep each model across rounds (warm starts), checkpointed
 
     def initial_selection(self, name: str) -> InitialSelection:
         return get_initial_selection(name, model=self.initial_model)
@@ -61,7 +62,7 @@ class Simulation:
 
     def __init__(self, spec: RunSpec, protocol: Protocol, data: Dataset, *,
                  make_backend: Callable[[str, int], Tagger], on_iteration: Callable[[list[IterationRecord]], None],
-                 progress: Callable[[str], None] | None = None):
+                 progress: Callable[[str], None] | None = None, checkpoints: str | None = None):
         self.spec, self.protocol, self.data = spec, protocol, data
         self.make_backend = make_backend
         self.on_iteration = on_iteration
@@ -78,6 +79,10 @@ class Simulation:
             mc_mode=protocol.mc_mode, pool_subsample=protocol.pool_subsample, training_mode=spec.training_mode)
         self.note: str | None = None   # set when the run stopped before its last iteration
         self.iterations_done = 0
+        self.successor_models: dict[str, Tagger] = {}
+        self.checkpoints = checkpoints   # folder of this run's model checkpoints (incremental runs)
+        if protocol.incremental and checkpoints is None:
+            raise ValueError("an incremental simulation needs a checkpoint folder")
 
     # ------------------------------------------------------------------ phases
     def _fit_and_evaluate(self, iteration: int) -> list[IterationRecord]:
@@ -92,15 +97,23 @@ class Simulation:
             # every fit of a run uses the run's seed: same seed, same model on the same data (and
             # backends' caches keyed by seed, e.g. the CRF's word clusters, stay valid across iterations)
             seed = self.spec.seed
+            incremental = self.protocol.incremental
             if role == "acquisition":
-                model = self.learner.fit(train=train, dev=dev, seed=seed, unlabeled=self.pool.sentences)
+                model = self.learner.fit(train=train, dev=dev, seed=seed, unlabeled=self.pool.sentences,
+                                         incremental=incremental)
                 train_s = self.learner.timings["train_seconds"]
             else:
-                model = self.make_backend(name, seed)
-                model.observe_unlabeled(self.pool.sentences)
+                model = self.successor_models.get(name) if incremental else None
+                if model is None:
+                    model = self.make_backend(name, seed)
+                    model.observe_unlabeled(self.pool.sentences)
                 t0 = time.perf_counter()
                 model.fit(train, dev)
                 train_s = time.perf_counter() - t0
+                if incremental:
+                    self.successor_models[name] = model
+            if incremental:
+                self._checkpoint(role, name, model, iteration)
             self.progress(f"evaluate {name}")
             t0 = time.perf_counter()
             scores = self._evaluator.score([p.tags for p in model.predict(self._eval_text)])
@@ -116,6 +129,41 @@ class Simulation:
                 per_type={t: round(v["f1"], 6) for t, v in scores["per_type"].items()},
                 train_seconds=round(train_s, 4), eval_seconds=round(time.perf_counter() - t0, 4)))
         return records
+
+    # ------------------------------------------------------------------ checkpoints (incremental runs)
+    def _checkpoint_path(self, role: str, name: str, iteration: int) -> str:
+        import os
+
+        return os.path.join(self.checkpoints, f"{role}-{name}", f"iteration-{iteration:04d}")
+
+    def _checkpoint(self, role: str, name: str, model: Tagger, iteration: int) -> None:
+        """Save the model after this iteration's fit (the model template, atomic); keep the last two."""
+        import os
+        import shutil
+
+        model.save(self._checkpoint_path(role, name, iteration))
+        folder = os.path.dirname(self._checkpoint_path(role, name, iteration))
+        for old in sorted(f for f in os.listdir(folder) if f.startswith("iteration-"))[:-2]:
+            shutil.rmtree(os.path.join(folder, old), ignore_errors=True)
+
+    def _restore(self, iteration: int) -> None:
+        """Load the models as they were after ``iteration`` (resume an incremental run exactly)."""
+        import os
+
+        from multitag.errors import MultitagError
+        from multitag.persistence import load_model
+
+        models = [("acquisition", self.spec.backend)] + [("successor", s) for s in self.spec.successors]
+        for role, name in models:
+            path = self._checkpoint_path(role, name, iteration)
+            if not os.path.isdir(path):
+                raise MultitagError(f"{path}: the checkpoint an incremental run resumes from is missing; the run "
+                                    "cannot continue with the same weights (use another --out to start over)")
+            model = load_model(path)
+            if role == "acquisition":
+                self.learner.model = model
+            else:
+                self.successor_models[name] = model
 
     @staticmethod
     def _selection_fields(record: IterationRecord, pool: Pool, answers: Sequence[Annotation], level: str) -> None:
@@ -152,6 +200,8 @@ class Simulation:
                     self.iterations_done = it + 1
                     return  # the run had stopped early there (pool exhausted)
             start = it + 1
+        if self.protocol.incremental and start > 0:
+            self._restore(start - 1)
         for it in range(start, K + 1):
             records = self._fit_and_evaluate(it)
             acq = records[0]
