@@ -3,7 +3,9 @@
 Batches carry the model's prediction in ``label`` (doccano shows imported labels as annotations
 to accept or correct), the marked sentence in ``asked`` and the task reference in ``multitag``;
 doccano keeps extra keys and writes them back on export (older versions nest them under
-``meta``). Exports may name the spans ``label`` or ``labels``.
+``meta``). Exports may name the spans ``label``, ``labels`` (older versions) or ``entities`` (the
+relation-labeling and slot-filling exports, with ``{"start_offset", "end_offset", "label"}``
+objects).
 """
 from __future__ import annotations
 
@@ -59,11 +61,11 @@ def read_answers(path: str) -> list[ImportedTask]:
             raise MultitagError(f"{where}: invalid JSON ({e.msg})") from None
         if not isinstance(d, dict) or not isinstance(d.get("text"), str):
             raise MultitagError(f"{where}: a doccano line needs a \"text\" string")
-        key = "label" if "label" in d else "labels" if "labels" in d else None
+        key = next((k for k in ("label", "labels", "entities") if k in d), None)
         spans = _spans(d[key], where) if key else []
         meta = d.get("meta") if isinstance(d.get("meta"), dict) else {}
         ref = d.get("multitag", meta.get("multitag"))
-        who = d.get("user", d.get("annotator"))
+        who = d.get("user", d.get("annotator", d.get("username")))
         out.append(ImportedTask(where=where, ref=None if ref is None else TaskRef.from_json(ref, where), text=d["text"],
                                 spans=spans, annotator=None if who is None else str(who)))
     return out

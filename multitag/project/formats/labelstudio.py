@@ -23,7 +23,7 @@ def labeling_config(entity_types: Sequence[str]) -> str:
     """The Label Studio labeling config for a project's entity types."""
     labels = "\n".join(f"    <Label value={quoteattr(t)}/>" for t in entity_types)
     return (f'<View>\n  <Header value="$asked"/>\n  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n{labels}\n'
-            f'  </Labels>\n  <Text name="{TO_NAME}" value="$text" granularity="word"/>\n</View>\n')
+            f'  </Labels>\n  <Text name="{TO_NAME}" value="$text"/>\n</View>\n')
 
 
 def _result(task: Task, kind: str) -> list[dict]:

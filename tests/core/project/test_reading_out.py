@@ -74,10 +74,14 @@ def test_doccano_documented_examples_read_as_spans(tmp_path):
     f.write_text('{"text": "EU rejects German call to boycott British lamb.", "label": [[0, 2, "ORG"], [11, 17, "MISC"], '
                  '[34, 41, "MISC"]]}\n'
                  '{"id": 7, "text": "Peter Blackburn", "label": [[0, 15, "PER"]], "Comments": []}\n'
-                 '{"text": "BRUSSELS 1996-08-22", "labels": [[0, 8, "LOC"]]}\n')
+                 '{"text": "BRUSSELS 1996-08-22", "labels": [[0, 8, "LOC"]], "username": "ann"}\n'
+                 '{"text": "Google was founded by Larry Page.", "entities": [{"id": 0, "start_offset": 0, '
+                 '"end_offset": 6, "label": "ORG"}, {"id": 1, "start_offset": 22, "end_offset": 32, "label": "PER"}], '
+                 '"relations": [{"from_id": 1, "to_id": 0, "type": "founded"}]}\n')
     tasks = doccano.read_answers(str(f))
     assert [t.spans for t in tasks] == [[(0, 2, "ORG"), (11, 17, "MISC"), (34, 41, "MISC")], [(0, 15, "PER")],
-                                        [(0, 8, "LOC")]]
+                                        [(0, 8, "LOC")], [(0, 6, "ORG"), (22, 32, "PER")]]
+    assert tasks[2].annotator == "ann"
     assert all(t.ref is None for t in tasks)
 
 
