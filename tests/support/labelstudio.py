@@ -337,7 +337,7 @@ class LabelStudioServer:
         with open(log_path, "wb") as log:
             process = subprocess.Popen(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                                        stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+                                       start_new_session=True, preexec_fn=_die_with_parent)
         server = cls(process, f"http://127.0.0.1:{port}", workdir, 0.0)
         try:
             server._wait_healthy(port, t0 + timeout, log_path)
@@ -388,6 +388,17 @@ class LabelStudioServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGTERM when the test process dies (Linux), so that a
+    killed pytest leaves no server behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _tail(path: Path, n: int = 30) -> str:
@@ -515,3 +526,64 @@ def screenshot_task(client: LabelStudioClient, project: int, task_id: int,
         return highlighted_spans(page)
     finally:
         page.close()
+
+
+# -- a demo screenshot, for bin/screenshot-labelstudio ---------------------------------------
+
+DEMO_LABEL_CONFIG = """<View>
+  <Labels name="label" toName="text">
+    <Label value="PER" background="#f4a261"/>
+    <Label value="LOC" background="#2a9d8f"/>
+    <Label value="ORG" background="#e76f51"/>
+  </Labels>
+  <Text name="text" value="$text"/>
+</View>"""
+
+DEMO_TEXT = "Angela Merkel met Emmanuel Macron in Paris before the European Council summit ."
+DEMO_SPANS = [("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Paris", "LOC"),
+              ("European Council", "ORG")]
+
+
+def demo_task() -> dict:
+    """One task in Label Studio's import format, with a prediction over :data:`DEMO_TEXT`."""
+    result = []
+    for i, (words, label) in enumerate(DEMO_SPANS):
+        start = DEMO_TEXT.index(words)
+        result.append({"id": f"r{i}", "from_name": "label", "to_name": "text", "type": "labels",
+                       "value": {"start": start, "end": start + len(words), "text": words,
+                                 "labels": [label]}, "score": 0.8})
+    return {"data": {"text": DEMO_TEXT},
+            "predictions": [{"model_version": "multitag-demo", "score": 0.5, "result": result}]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m support.labelstudio OUT.png``: start a server, import :func:`demo_task`,
+    save a screenshot of its labeling page and print the spans drawn and the timings."""
+    import argparse
+
+    from support.browser import browser_missing, chromium_context_manager
+
+    parser = argparse.ArgumentParser(prog="bin/screenshot-labelstudio", description=main.__doc__)
+    parser.add_argument("out", help="the PNG to write")
+    args = parser.parse_args(argv)
+    why = label_studio_missing() or browser_missing()
+    if why:
+        print(f"error: {why}")
+        return 2
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="multitag-labelstudio-") as workdir, \
+            LabelStudioServer.start(workdir) as server, chromium_context_manager() as context:
+        client = server.client()
+        project = client.create_project("multitag demo", DEMO_LABEL_CONFIG)
+        client.import_tasks(project, [demo_task()])
+        (task,) = client.tasks(project)
+        spans = screenshot_task(client, project, task["id"], args.out, context=context)
+        print(f"Label Studio {client.json('GET', '/api/version')['release']} at {server.url}: "
+              f"healthy after {server.startup_s:.1f} s")
+        print(f"wrote {args.out}: {len(spans)} spans drawn {spans}; "
+              f"blocked requests: {len(context.blocked_urls)}; total {time.monotonic() - t0:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
