@@ -49,6 +49,9 @@ START_TIMEOUT_S = 90.0            # with the template database (about 10-20 s on
 START_TIMEOUT_MIGRATING_S = 600.0  # without it, the server migrates a fresh database first
 REQUEST_TIMEOUT_S = 60.0
 
+# Loopback only: never through an http_proxy that the environment may name.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 # The server's environment: everything that would reach outside the machine off, and none of the
 # caller's variables that Label Studio would read as its own settings.
 _SERVER_ENV = {
@@ -129,7 +132,7 @@ class LabelStudioClient:
             if auth:
                 req.add_header("Authorization", self.authorization)
             try:
-                with urllib.request.urlopen(req, timeout=REQUEST_TIMEOUT_S) as answer:
+                with _OPENER.open(req, timeout=REQUEST_TIMEOUT_S) as answer:
                     return answer.read()
             except urllib.error.HTTPError as e:
                 text = e.read().decode(errors="replace")
@@ -358,7 +361,7 @@ class LabelStudioServer:
             if m:
                 self.url = f"http://127.0.0.1:{int(m.group(1))}"
                 try:
-                    with urllib.request.urlopen(self.url + "/health", timeout=5) as answer:
+                    with _OPENER.open(self.url + "/health", timeout=5) as answer:
                         if json.loads(answer.read()).get("status") == "UP":
                             return
                 except (OSError, ValueError):
