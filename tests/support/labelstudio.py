@@ -329,6 +329,9 @@ class LabelStudioServer:
         env = {k: v for k, v in os.environ.items()
                if k not in _DROPPED_ENV and not k.startswith(("LABEL_STUDIO_", "HEARTEX_"))}
         env.update(_SERVER_ENV)
+        # also as a variable: its argument parser makes the default data folder
+        # (~/.local/share/label-studio) before it reads --data-dir
+        env["LABEL_STUDIO_BASE_DATA_DIR"] = str(workdir / "data")
         port = free_port()
         cmd = [str(VENV / "bin" / "label-studio"), "start", "--no-browser",
                "--internal-host", "127.0.0.1", "--port", str(port),
