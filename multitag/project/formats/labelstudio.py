@@ -22,7 +22,7 @@ FROM_NAME, TO_NAME = "label", "text"
 def labeling_config(entity_types: Sequence[str]) -> str:
     """The Label Studio labeling config for a project's entity types."""
     labels = "\n".join(f"    <Label value={quoteattr(t)}/>" for t in entity_types)
-    return (f'<View>\n  <Header value="$asked"/>\n  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n{labels}\n'
+    return (f'<View>\n  <Header value="$asked" size="5"/>\n  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n{labels}\n'
             f'  </Labels>\n  <Text name="{TO_NAME}" value="$text"/>\n</View>\n')
 
 
