@@ -30,6 +30,7 @@ from multitag.errors import MultitagError
 from multitag.serve.queue import AnnotationQueue, QueueError
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
+COOKIE = "multitag_page"
 
 
 def _retrain(project: str, budget: int) -> int:
@@ -157,9 +158,10 @@ def create_app(project: str, *, token: str | None = None, budget: int = 200, ret
         if given.startswith("Bearer "):
             given = given[len("Bearer "):]
         elif request.method == "GET" and request.url.path == "/":
-            given = request.query_params.get("token", "")
+            # the page itself: the token of the printed URL, or the cookie set when it was first opened
+            given = request.query_params.get("token") or request.cookies.get(COOKIE, "")
         else:
-            given = ""
+            given = ""   # the API takes the token from the Authorization header only (never a cookie)
         return hmac.compare_digest(given.encode(), token.encode())
 
     def same_origin(request: Request) -> bool:
@@ -203,9 +205,14 @@ def create_app(project: str, *, token: str | None = None, budget: int = 200, ret
         return data
 
     def page_handler(request: Request) -> Response:
-        return HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                                           "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
-                                                                      "style-src 'unsafe-inline'; frame-ancestors 'none'"})
+        response = HTMLResponse(page, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                                               "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+                                                                          "style-src 'unsafe-inline'; frame-ancestors 'none'"})
+        if token is not None:
+            # the page drops ?token= from its address; a reload then authenticates with this cookie,
+            # which only the page itself accepts (the API wants the Authorization header)
+            response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/")
+        return response
 
     def status_payload(annotator: str) -> dict:
         s = queue.status(annotator)
