@@ -86,6 +86,29 @@ class ImportedTask:
     annotator: str | None = None
 
 
+def read_text_lines(path: str) -> list[str]:
+    """The lines of a UTF-8 answers file (a BOM is dropped), or a one-line error naming it."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read().splitlines()
+    except OSError as e:
+        raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise MultitagError(f"{path}: not UTF-8 text") from None
+
+
+def json_lines(path: str):
+    """``(where, object)`` for every non-blank line of a JSONL file; invalid JSON is an error at its line."""
+    for lineno, line in enumerate(read_text_lines(path), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as e:
+            raise MultitagError(f"{where}: invalid JSON ({e.msg})") from None
+
+
 def module(name: str):
     """The module of format ``name``."""
     if name not in FORMATS:

@@ -14,7 +14,7 @@ from typing import Sequence
 from multitag.data.schemes import is_valid_tag
 from multitag.errors import MultitagError
 from multitag.fileio import atomic_write
-from multitag.project.formats import ImportedTask, Task, TaskRef
+from multitag.project.formats import ImportedTask, Task, TaskRef, read_text_lines
 
 PREFIX = "# multitag "
 
@@ -34,13 +34,7 @@ def write_tasks(tasks: Sequence[Task], path: str) -> None:
 
 
 def read_answers(path: str) -> list[ImportedTask]:
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            lines = fh.read().splitlines()
-    except OSError as e:
-        raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise MultitagError(f"{path}: not UTF-8 text") from None
+    lines = read_text_lines(path)
     out: list[ImportedTask] = []
     ref = None
     tokens: list[str] = []

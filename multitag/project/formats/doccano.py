@@ -14,7 +14,7 @@ from typing import Sequence
 
 from multitag.errors import MultitagError
 from multitag.fileio import atomic_write
-from multitag.project.formats import ImportedTask, Task, TaskRef
+from multitag.project.formats import ImportedTask, Task, TaskRef, json_lines
 from multitag.project.spans import tags_to_char_spans
 
 
@@ -44,21 +44,7 @@ def _spans(value, where: str) -> list[tuple[int, int, str]]:
 
 def read_answers(path: str) -> list[ImportedTask]:
     out = []
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            lines = fh.read().splitlines()
-    except OSError as e:
-        raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise MultitagError(f"{path}: not UTF-8 text") from None
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise MultitagError(f"{where}: invalid JSON ({e.msg})") from None
+    for where, d in json_lines(path):
         if not isinstance(d, dict) or not isinstance(d.get("text"), str):
             raise MultitagError(f"{where}: a doccano line needs a \"text\" string")
         key = next((k for k in ("label", "labels", "entities") if k in d), None)

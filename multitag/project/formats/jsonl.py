@@ -10,7 +10,7 @@ from typing import Sequence
 from multitag.data.schemes import is_valid_tag
 from multitag.errors import MultitagError
 from multitag.fileio import atomic_write
-from multitag.project.formats import ImportedTask, Task, TaskRef
+from multitag.project.formats import ImportedTask, Task, TaskRef, json_lines
 
 
 def write_tasks(tasks: Sequence[Task], path: str) -> None:
@@ -24,22 +24,8 @@ def write_tasks(tasks: Sequence[Task], path: str) -> None:
 
 
 def read_answers(path: str) -> list[ImportedTask]:
-    try:
-        with open(path, encoding="utf-8-sig") as fh:
-            lines = fh.read().splitlines()
-    except OSError as e:
-        raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
-    except UnicodeDecodeError:
-        raise MultitagError(f"{path}: not UTF-8 text") from None
     out = []
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            d = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise MultitagError(f"{where}: invalid JSON ({e.msg})") from None
+    for where, d in json_lines(path):
         if not isinstance(d, dict):
             raise MultitagError(f"{where}: expected a JSON object with \"tokens\" and \"tags\"")
         toks, tags = d.get("tokens"), d.get("tags")
