@@ -80,6 +80,7 @@ class SentenceIndex:
     def __init__(self, store: Store):
         self.by_id: dict[int, dict] = {}
         self.by_tokens: dict[tuple, list[int]] = {}
+        self._used: dict[tuple, int] = {}
         for r in store.query("SELECT id, text, tokens, starts, ends, hash FROM sentences"):
             d = {"id": r["id"], "text": r["text"], "tokens": json.loads(r["tokens"]), "starts": json.loads(r["starts"]),
                  "ends": json.loads(r["ends"]), "hash": r["hash"]}
@@ -94,11 +95,19 @@ class SentenceIndex:
                 return hits[0]
             raise MultitagError(f"{task.where}: {'no' if not hits else 'more than one'} sentence of the project has this "
                                 "text, and the task carries no multitag reference")
-        ids = self.by_tokens.get(tuple(tokens or ()), [])
-        if len(ids) != 1:
-            raise MultitagError(f"{task.where}: {'no' if not ids else 'more than one'} sentence of the project has "
-                                f"these tokens ({' '.join((tokens or [])[:8])}...), and the task carries no multitag reference")
-        return self.by_id[ids[0]]
+        key = tuple(tokens or ())
+        ids = self.by_tokens.get(key, [])
+        if not ids:
+            raise MultitagError(f"{task.where}: no sentence of the project has these tokens "
+                                f"({' '.join((tokens or [])[:8])}...), and the task carries no multitag reference")
+        # identical sentences (a dateline repeated): the k-th such task of the file is the k-th such
+        # sentence of the project, so a file in the project's order maps back exactly
+        k = self._used.get(key, 0)
+        if k >= len(ids):
+            raise MultitagError(f"{task.where}: the file has more sentences with these tokens "
+                                f"({' '.join(key[:8])}...) than the project ({len(ids)})")
+        self._used[key] = k + 1
+        return self.by_id[ids[k]]
 
 
 def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) -> ImportPlan:

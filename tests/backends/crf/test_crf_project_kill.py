@@ -90,3 +90,46 @@ def test_killed_queries_and_imports_leave_the_project_consistent(tmp_path):
     with Project(path) as p:
         known = {r["path"] for r in p.store.query("SELECT path FROM models")}
     assert {os.path.join("models", f) for f in os.listdir(os.path.join(path, "models"))} <= known
+
+
+def test_two_shells_importing_and_querying_at_once(tmp_path):
+    """A query (training, scoring) and an import running at the same time both complete and no row is
+    lost (which of the two commits first varies)."""
+    ds = load_dataset(CONLL)
+    gold = list(ds.train[:200])
+    by_tokens = {tuple(s.tokens): s.tags for s in gold}
+    text = tmp_path / "text.jsonl"
+    write_jsonl([s.unlabeled() for s in gold], text)
+    path = str(tmp_path / "project")
+    init_project(path, str(text), Settings(backend="crf", params={"features": "paper"}, strategy="mnlp",
+                                           level="sentence", entity_types=["LOC", "MISC", "ORG", "PER"]))
+    with Project(path) as p:
+        p.query(600, fmt="jsonl", out=str(tmp_path / "seed.jsonl"))
+    seed_answers = tmp_path / "seed-answers.jsonl"
+    with open(tmp_path / "seed.jsonl") as f, open(seed_answers, "w") as g:
+        for line in f:
+            d = json.loads(line)
+            d["tags"] = list(by_tokens[tuple(d["tokens"])])
+            g.write(json.dumps(d) + "\n")
+    with Project(path) as p:
+        p.import_file(str(seed_answers))
+        learner, rows = p.learner()
+        untouched = [i for i in range(len(rows)) if learner.pool.revealed_counts()[i] == 0]
+    # a hand-annotated file of 30 other sentences, imported while the query trains
+    hand = tmp_path / "hand.conll"
+    hand.write_text("".join("".join(f"{t} {g}\n" for t, g in zip(rows[i]["tokens"], by_tokens[tuple(rows[i]["tokens"])]))
+                            + "\n" for i in untouched[:30]))
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    q = subprocess.Popen(_cli("query", path, "--budget", "800", "--format", "jsonl", "--out", str(tmp_path / "b.jsonl"),
+                              "--quiet"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(1.5)
+    i = subprocess.run(_cli("import", path, str(hand)), capture_output=True, text=True, env=env)
+    out, err = q.communicate(timeout=300)
+    assert q.returncode == 0, err
+    assert i.returncode == 0, i.stderr
+    _consistent(path)
+    with Project(path) as p:
+        learner, rows = p.learner()
+        for k in untouched[:30]:
+            assert learner.pool.tags(k) == tuple(by_tokens[tuple(rows[k]["tokens"])]), "the import's rows are all there"
+        assert p.store.query("SELECT COUNT(*) FROM rounds WHERE kind = 'query'")[0][0] == 1

@@ -210,3 +210,25 @@ def test_conll_by_hand_is_matched_by_tokens_and_underscore_is_unannotated(tmp_pa
     f2.write_text("Zzz O\nYyy O\n\n")
     r = _import(path, f2)
     assert r.exit_code == 2 and "no sentence of the project has these tokens" in r.output and "unknown.conll:1" in r.output
+
+
+def test_answers_imported_while_a_round_is_chosen_are_not_asked_again(tmp_path, text_file, gold, count_backend):
+    path = _project(tmp_path, text_file, count_backend)
+    _seed_and_round(tmp_path, path, gold)
+    by_tokens = {tuple(s.tokens): s.tags for s in gold}
+    with Project(path) as p:
+        learner, rows = p.learner()
+    fresh = [i for i in range(len(rows)) if learner.pool.revealed_counts()[i] == 0][:40]
+    hand = tmp_path / "hand.conll"
+    hand.write_text("".join("".join(f"{t} {g}\n" for t, g in zip(rows[i]["tokens"], by_tokens[tuple(rows[i]["tokens"])]))
+                            + "\n" for i in fresh))
+
+    def meanwhile(phase):
+        if phase == "predicting the pool and selecting":   # another shell imports while this one selects
+            with Project(path) as other:
+                other.import_file(str(hand))
+
+    with Project(path) as p:
+        round_id, reused, _ = p.choose_round(5000, progress=meanwhile, reuse=False)
+        asked = {t.ref.sentence for t in p.round_tasks(round_id)}
+    assert asked and not asked & {rows[i]["id"] for i in fresh}
