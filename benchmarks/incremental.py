@@ -1,0 +1,92 @@
+"""Incremental training between AL rounds (paper 002) against training from scratch, side by side.
+
+    python benchmarks/incremental.py [--data ../shared/data/conll2003] [--pool 3000] [--seeds 2]
+        [--models cnn-bilstm-crf,bilstm] [--incremental-epochs 5] [--threads 2]
+
+For each model: the same AL comparison (MNLP, 2% seed + 2% x 8 on the first POOL training
+sentences, evaluated on the test split) twice: every fit from scratch, and with `--incremental`
+(each round continues from the previous weights for at most INCREMENTAL_EPOCHS epochs). Prints the
+total wall-time ratio (target: incremental <= 0.35x) and the AULC difference (target: within 0.01),
+and writes JSON to benchmarks/results/incremental.json. The two variants of a model run one after
+the other in one process, so they see the same machine load.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(data: str, model: str, *, pool: int, seeds: int, incremental: bool, epochs: int | None, threads: int,
+        schedule: str, out: str) -> dict:
+    from multitag.experiments.config import ExperimentConfig
+    from multitag.experiments.results import ResultsStore
+    from multitag.experiments.runner import run_experiment
+    from multitag.report.summary import curves
+
+    params = {"threads": threads}
+    if incremental and epochs is not None:
+        params["incremental_epochs"] = epochs
+    config = ExperimentConfig(data=data, backends=[model], strategies=["mnlp"], seeds=list(range(seeds)),
+                              initial_size="2%", schedule=schedule, valid="dev", train_limit=pool,
+                              incremental=incremental, params={model: params})
+    t0 = time.perf_counter()
+    run_experiment(config, out, progress=False, report=False)
+    wall = time.perf_counter() - t0
+    records = ResultsStore(os.path.join(out, "results.jsonl")).load()
+    (curve,) = curves(records)
+    train = sum(r.train_seconds for r in records)
+    return {"model": model, "incremental": incremental, "wall_seconds": round(wall, 1), "train_seconds": round(train, 1),
+            "aulc": curve.aulc, "aulc_std": curve.aulc_std, "final_f1": curve.f1_mean[-1],
+            "f1": [round(f, 4) for f in curve.f1_mean], "tokens_fraction": [round(x, 4) for x in curve.fraction_mean]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "shared", "data", "conll2003"))
+    ap.add_argument("--pool", type=int, default=3000)
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--models", default="cnn-bilstm-crf,bilstm")
+    ap.add_argument("--schedule", default="2%x8")
+    ap.add_argument("--incremental-epochs", type=int, default=5,
+                    help="epoch limit of each warm fit (early stopping on dev still applies)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "incremental.json"))
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="multitag-incremental-") as tmp:
+        for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+            for incremental in (False, True):
+                print(f"{model}: {'incremental' if incremental else 'from scratch'} ...", file=sys.stderr, flush=True)
+                rows.append(run(args.data, model, pool=args.pool, seeds=args.seeds, incremental=incremental,
+                                epochs=args.incremental_epochs, threads=args.threads, schedule=args.schedule,
+                                out=os.path.join(tmp, f"{model}-{incremental}")))
+    print(f"\nMNLP, 2% seed + {args.schedule}, pool {args.pool} sentences, {args.seeds} seeds; incremental fits: at "
+          f"most {args.incremental_epochs} epochs\n")
+    print("| model | training | wall s | train s | AULC | final F1 | wall ratio | AULC difference |")
+    print("|---|---|---|---|---|---|---|---|")
+    summary = []
+    for k in range(0, len(rows), 2):
+        scratch, inc = rows[k], rows[k + 1]
+        ratio = inc["wall_seconds"] / scratch["wall_seconds"]
+        diff = inc["aulc"] - scratch["aulc"]
+        summary.append({"model": scratch["model"], "wall_ratio": round(ratio, 3), "aulc_difference": round(diff, 4),
+                        "wall_target_met": ratio <= 0.35, "aulc_target_met": diff >= -0.01})
+        for r in (scratch, inc):
+            print(f"| {r['model']} | {'incremental' if r['incremental'] else 'from scratch'} | {r['wall_seconds']:.0f} | "
+                  f"{r['train_seconds']:.0f} | {r['aulc']:.4f} ± {r['aulc_std']:.4f} | {r['final_f1']:.4f} | "
+                  + (f"{ratio:.2f}x | {diff:+.4f} |" if r["incremental"] else "1.00x | |"))
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as fh:
+        json.dump({"args": vars(args), "runs": rows, "summary": summary}, fh, indent=2)
+    print(f"\nwritten to {args.out}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.join(HERE, ".."))
+    main()
