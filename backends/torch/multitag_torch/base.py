@@ -145,7 +145,7 @@ class TorchTagger(Tagger):
 
     def _precision(self) -> str:
         """The resolved precision ("fp32", "bf16" or "fp16") on this tagger's device."""
-        return P.resolve(self.precision, self.device)
+        return P.resolve(self.precision, self.device, lstm=True)
 
     def _autocast(self):
         return P.autocast(self._precision(), self.device)
@@ -195,7 +195,7 @@ class TorchTagger(Tagger):
         n = self.incremental_epochs
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
-        P.resolve(self.precision, dev)
+        P.resolve(self.precision, dev, lstm=True)
 
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "TorchTagger":
         """Train on ``train`` (``dev``: annealing / early stopping and the best epoch's weights).

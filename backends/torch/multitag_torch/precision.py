@@ -13,8 +13,12 @@ Whatever the precision, the outputs multitag reads are computed in float32: the 
 backward, Viterbi and loss, softmax marginals and log-probabilities (the callers cast the scores
 with ``.float()`` and run those parts inside :func:`full_precision`).
 
-torch 2.13 runs CPU autocast in bf16 and in fp16; :func:`resolve` still probes the pair once and
-turns a refusal into a :class:`~multitag.errors.MultitagError` that names the alternatives.
+:func:`resolve` probes each (device, precision, LSTM or not) once, with a forward and a backward
+pass, and turns a refusal into a :class:`~multitag.errors.MultitagError` that names the
+alternatives. What torch 2.13 does on the CPU: bf16 autocast works everywhere; fp16 autocast
+works for linear layers, convolutions and attention (the transformer backend), but oneDNN has no
+fp16 LSTM (``could not create a primitive descriptor for the LSTM forward propagation
+primitive`` on an AVX-512 CPU without FP16 support), so the LSTM taggers refuse fp16 on the CPU.
 """
 from __future__ import annotations
 
@@ -37,25 +41,34 @@ def check(precision: object, owner: str = "precision") -> None:
 
 
 @functools.lru_cache(maxsize=None)
-def _probe(device_type: str, name: str) -> str | None:
-    """None when autocast with ``name`` works on ``device_type`` (a tiny linear layer, forward and
-    backward), else the error text."""
+def _probe(device_type: str, name: str, lstm: bool = False) -> str | None:
+    """None when autocast with ``name`` works on ``device_type`` (a tiny linear layer and, with
+    ``lstm``, a bidirectional LSTM over a packed and over a plain batch; forward and backward),
+    else the error text."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
     try:
-        dev = "cuda" if device_type == "cuda" else "cpu"
-        lin = torch.nn.Linear(4, 4).to(dev)
-        x = torch.ones(2, 4, device=dev)
-        with torch.autocast(device_type=device_type, dtype=_DTYPES[name]):
-            y = lin(x)
-        if y.dtype != _DTYPES[name]:
-            return f"autocast produced {y.dtype}"
-        y.float().sum().backward()
+        with torch.inference_mode(False), torch.enable_grad():  # also when asked from inside inference
+            dev = "cuda" if device_type == "cuda" else "cpu"
+            lin = torch.nn.Linear(4, 4).to(dev)
+            x = torch.ones(2, 3, 4, device=dev)
+            with torch.autocast(device_type=device_type, dtype=_DTYPES[name]):
+                y = lin(x)
+                if lstm:
+                    rnn = torch.nn.LSTM(4, 4, batch_first=True, bidirectional=True).to(dev)
+                    packed = pack_padded_sequence(x, torch.tensor([3, 2]), batch_first=True, enforce_sorted=False)
+                    y = y.sum() + rnn(packed)[0].data.sum() + rnn(x)[0].sum()
+            if not lstm and y.dtype != _DTYPES[name]:
+                return f"autocast produced {y.dtype}"
+            y.float().sum().backward()
     except (RuntimeError, TypeError, ValueError) as e:
         return str(e).splitlines()[0] if str(e) else type(e).__name__
     return None
 
 
-def resolve(precision: str, device: torch.device | str) -> str:
-    """The concrete precision (``"fp32"``, ``"bf16"`` or ``"fp16"``) for ``device``.
+def resolve(precision: str, device: torch.device | str, *, lstm: bool = False) -> str:
+    """The concrete precision (``"fp32"``, ``"bf16"`` or ``"fp16"``) for ``device``; ``lstm``: the
+    network has LSTM layers (probed too).
 
     Raises
     ------
@@ -75,10 +88,12 @@ def resolve(precision: str, device: torch.device | str) -> str:
         raise MultitagError("precision 'bf16' asked for, but this GPU does not support bfloat16; use 'fp16' or 'fp32'")
     if device.type not in ("cpu", "cuda"):
         raise MultitagError(f"precision {precision!r} is supported on 'cpu' and 'cuda' devices, not {device.type!r}; use 'fp32'")
-    err = _probe(device.type, precision)
+    err = _probe(device.type, precision, lstm)
     if err is not None:
-        raise MultitagError(f"precision {precision!r} is not supported on {device.type} by torch {torch.__version__} "
-                            f"({err}); use 'fp32' or 'bf16'")
+        others = " or ".join(repr(p) for p in ("bf16", "fp16", "fp32") if p != precision)
+        what = " for LSTM networks" if lstm else ""
+        raise MultitagError(f"precision {precision!r} is not supported on {device.type}{what} by torch "
+                            f"{torch.__version__} ({err}); use {others}")
     return precision
 
 
