@@ -7,18 +7,21 @@
     in inference; fp16 training scales the loss with a :class:`torch.amp.GradScaler` (bf16 needs
     none). Parameters and optimiser state stay float32.
 ``"auto"``
-    bf16 on a CUDA GPU that supports it, fp32 otherwise (on the CPU in particular).
+    bf16 on a CUDA GPU that supports it (and passes the probe below), fp32 otherwise (on the CPU in
+    particular).
 
 Whatever the precision, the outputs multitag reads are computed in float32: the CRF's forward
-backward, Viterbi and loss, softmax marginals and log-probabilities (the callers cast the scores
-with ``.float()`` and run those parts inside :func:`full_precision`).
+backward, Viterbi and loss (:class:`multitag_torch.crf.CRF` casts its emissions and switches
+autocast off, see also :func:`full_precision`), softmax marginals, log-probabilities and
+cross-entropy losses (the callers cast the scores with ``.float()`` first).
 
 :func:`resolve` probes each (device, precision, LSTM or not) once, with a forward and a backward
 pass, and turns a refusal into a :class:`~multitag.errors.MultitagError` that names the
-alternatives. What torch 2.13 does on the CPU: bf16 autocast works everywhere; fp16 autocast
-works for linear layers, convolutions and attention (the transformer backend), but oneDNN has no
-fp16 LSTM (``could not create a primitive descriptor for the LSTM forward propagation
-primitive`` on an AVX-512 CPU without FP16 support), so the LSTM taggers refuse fp16 on the CPU.
+alternatives. What torch 2.13 does on this project's CPU (AMD EPYC with AVX-512 BF16, no AVX-512 FP16):
+bf16 autocast works for every layer the backends use; fp16 autocast works for linear layers,
+convolutions and attention (the transformer backend), but oneDNN has no fp16 LSTM (``could not
+create a primitive descriptor for the LSTM forward propagation primitive``), so the LSTM taggers
+refuse fp16 there with that message.
 """
 from __future__ import annotations
 
@@ -80,8 +83,9 @@ def resolve(precision: str, device: torch.device | str, *, lstm: bool = False) -
     device = torch.device(device)
     if precision == "fp32":
         return "fp32"
-    if precision == "auto":
-        if device.type == "cuda" and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+    if precision == "auto":  # never an error: bf16 only where it is supported and the probe passes
+        if (device.type == "cuda" and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+                and _probe("cuda", "bf16", lstm) is None):
             return "bf16"
         return "fp32"
     if device.type == "cuda" and precision == "bf16" and not torch.cuda.is_bf16_supported():
