@@ -79,8 +79,10 @@ class TorchTagger(Tagger):
     Vocabularies: the word vocabulary of a fit from scratch holds the training words and, with
     trained or file vectors, the words that have a vector. With ``warm_start=True`` it also holds
     every word of the text given to :meth:`observe_unlabeled` (the pool), so that the words of
-    later rounds' training sentences are already in it: a warm fit never resizes anything. (With
-    random embeddings, pool words not trained yet keep their random initial vectors.)
+    later rounds' training sentences are already in it: a warm fit never resizes anything (so set
+    ``warm_start=True`` before the first fit; a word a warm fit meets outside the vocabulary is
+    the unknown word). With random embeddings, pool words not trained yet keep their random initial
+    vectors.
 
     Whatever ``precision``, marginals, log-probabilities and the CRF are computed in float32.
     """
