@@ -62,12 +62,26 @@ class Tagger(ABC):
         MC-dropout variants :meth:`sample` accepts (``()`` when it cannot sample).
     partial_training : bool
         Whether :meth:`fit` learns from sentences whose tags contain ``None``.
+    warm_start : bool
+        Whether :meth:`fit` can continue training from the current weights (incremental training,
+        Shen et al. 2017) instead of starting again. A class declaring it takes the constructor
+        parameters ``warm_start`` (default False) and ``incremental_epochs`` (int or None): with
+        ``warm_start=True``, a ``fit`` on an already fitted model updates the current weights on
+        the new training set for at most ``incremental_epochs`` passes (None: the backend's own
+        epoch limit; 0: no pass, the weights stay as they are), early stopping on the dev split
+        still applying. Vocabularies and the label set are fixed by the first fit (from
+        :meth:`observe_unlabeled`, the pool's text, and ``labels``) and never resized by a warm
+        fit. With ``warm_start=False`` every fit starts from scratch. A class without the
+        capability must not take a ``warm_start`` parameter. The flag and the parameter share
+        the name (as in scikit-learn): read the capability from the class
+        (``type(tagger).warm_start``); on an instance the name holds the parameter.
     hidden_states : bool
         Whether :meth:`predict` can return ``hidden``.
     """
 
     mc_modes: ClassVar[tuple[str, ...]] = ()
     partial_training: ClassVar[bool] = False
+    warm_start: ClassVar[bool] = False
     hidden_states: ClassVar[bool] = False
 
     # ---------------------------------------------------------------- parameters
@@ -121,7 +135,11 @@ class Tagger(ABC):
 
     @abstractmethod
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "Tagger":
-        """Train from scratch on ``train``; ``dev`` is used for early stopping where the model uses it."""
+        """Train on ``train``; ``dev`` is used for early stopping where the model uses it.
+
+        From scratch, unless the class declares :attr:`warm_start`, the instance was built with
+        ``warm_start=True`` and is already fitted: then training continues from the current weights.
+        """
 
     @abstractmethod
     def predict(self, sentences: Sequence[Sentence], *, hidden: bool = False) -> list[Prediction]:

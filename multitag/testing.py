@@ -219,6 +219,8 @@ def check_backend(factory: TaggerFactory, *, train: Corpus | None = None, test: 
     else:
         raise AssertionError("sample() with an unknown mode must raise MultitagError")
 
+    _check_warm_start(factory, train, test, labels, preds)
+
     # partial annotation
     holes = _with_holes(train, seed=2)
     if type(tagger).partial_training:
@@ -231,3 +233,54 @@ def check_backend(factory: TaggerFactory, *, train: Corpus | None = None, test: 
             pass
         else:
             raise AssertionError("partial_training is False, so fit on sentences with None tags must raise MultitagError")
+
+
+def _check_warm_start(factory: TaggerFactory, train: Corpus, test: Corpus, labels: list[str],
+                      fresh_preds: list[Prediction]) -> None:
+    """The ``warm_start`` capability (see :class:`multitag.backend.Tagger`).
+
+    A class declaring it: a fit with ``warm_start=True`` on a fitted model and
+    ``incremental_epochs=0`` keeps the first fit's weights (nothing re-initialised or resized: the
+    vocabulary was fixed by ``observe_unlabeled``); with ``incremental_epochs=1`` it trains on the
+    new data; with the default ``warm_start=False`` a second fit starts from scratch (it predicts as
+    a fresh model fitted once on ``train``, whose predictions are ``fresh_preds``). A class without
+    the capability takes no ``warm_start`` parameter.
+    """
+    probe = factory(labels=labels, seed=0)
+    cls = type(probe)
+    params = probe.get_params()
+    if not cls.warm_start:
+        assert "warm_start" not in params, (
+            f"{cls.__name__} takes a warm_start parameter but does not declare the capability "
+            "(class attribute warm_start = True); declare it or drop the parameter")
+        return
+    for name in ("warm_start", "incremental_epochs"):
+        assert name in params, f"{cls.__name__} declares warm_start, so it must take a {name!r} parameter"
+    assert params["warm_start"] is False, "warm_start must default to False (every fit from scratch)"
+
+    pool = [s.unlabeled() for s in train] + [s.unlabeled() for s in test]
+    first = Corpus(list(train)[: len(train) // 2], name="first-round")
+
+    # default: a second fit starts again
+    cold = factory(labels=labels, seed=0)
+    cold.fit(first)
+    cold.fit(train)
+    _assert_same(cold.predict(test), fresh_preds,
+                 "warm_start=False: a second fit must start from scratch (as a fresh model fitted once)")
+
+    warm = factory(labels=labels, seed=0).set_params(warm_start=True)
+    warm.observe_unlabeled(pool)
+    warm.fit(first)
+    before = warm.predict(test)
+    warm.set_params(incremental_epochs=0)
+    warm.fit(train)
+    kept = warm.predict(test)
+    check_predictions(warm, test, kept)
+    _assert_same(kept, before, "warm_start=True, incremental_epochs=0: the fit must keep the first fit's weights")
+    warm.set_params(incremental_epochs=1)
+    warm.fit(train)
+    after = warm.predict(test)
+    check_predictions(warm, test, after)
+    assert any(not np.allclose(a.marginals, b.marginals, atol=1e-6) for a, b in zip(after, before)), (
+        "warm_start=True, incremental_epochs=1: the warm fit did not train (predictions are unchanged)")
+    assert warm.get_params().keys() == params.keys(), "a warm fit must not change the parameter set"

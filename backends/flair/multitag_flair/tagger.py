@@ -88,10 +88,23 @@ class FlairBiLSTMCRFTagger(Tagger):
     elmo_mode : {"all", "top", "average"}; elmo_stateful : bool; elmo_cache : bool
         For ``elmo:`` specs (see :class:`multitag_flair.elmo_embedding.ElmoTokenEmbeddings`).
     predict_batch_size : int
+        Sentences per inference batch.
+    warm_start : bool
+        When the model is already fitted, fit continues from the current weights instead of building a new model.
+    incremental_epochs : int or None
+        Epoch limit of a warm fit (None: max_epochs; 0: keep the weights); annealing and the best epoch still apply.
+    warm_optimizer : bool
+        A warm fit continues with the learning rate as annealed by the previous fit (else from learning_rate).
+
+    Notes
+    -----
+    The embedding stack (character dictionary, FastText vocabulary) is built by the first fit from
+    the training, dev and pool text (:meth:`observe_unlabeled`); a warm fit keeps it.
     """
 
     mc_modes = ("word", "locked", "all")
     partial_training = True
+    warm_start = True
     hidden_states = True
 
     def __init__(self, *, labels: Sequence[str], seed: int = 0,
@@ -102,7 +115,8 @@ class FlairBiLSTMCRFTagger(Tagger):
                  min_learning_rate: float = 1e-4, max_grad_norm: float | None = 5.0, char_dim: int = 25,
                  char_hidden: int = 25, fasttext_dim: int = 100, fasttext_epochs: int = 5,
                  elmo_mode: str = "all", elmo_stateful: bool = False, elmo_cache: bool = True,
-                 predict_batch_size: int = 64):
+                 predict_batch_size: int = 64, warm_start: bool = False, incremental_epochs: int | None = None,
+                 warm_optimizer: bool = False):
         self.labels = labels
         self.seed = seed
         self.embeddings = embeddings
@@ -127,6 +141,9 @@ class FlairBiLSTMCRFTagger(Tagger):
         self.elmo_stateful = elmo_stateful
         self.elmo_cache = elmo_cache
         self.predict_batch_size = predict_batch_size
+        self.warm_start = warm_start
+        self.incremental_epochs = incremental_epochs
+        self.warm_optimizer = warm_optimizer
 
     # ------------------------------------------------------------------ building
     def _embedding_specs(self) -> list[str]:
@@ -210,15 +227,32 @@ class FlairBiLSTMCRFTagger(Tagger):
 
     # ------------------------------------------------------------------ training
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "FlairBiLSTMCRFTagger":
+        """Train on ``train`` (``dev``: annealing and the best epoch); from scratch, or with
+        ``warm_start=True`` on a fitted model from the current weights, for at most
+        ``incremental_epochs`` epochs (embedding stack and tag dictionary kept)."""
         self._check_trainable(train)
+        n = self.incremental_epochs
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
+        warm = bool(self.warm_start) and getattr(self, "model_", None) is not None
         random.seed(self.seed)
         np.random.seed(self.seed)
         torch.manual_seed(self.seed)
-        texts = [tuple(s.tokens) for s in train]
-        if dev is not None:
-            texts += [tuple(s.tokens) for s in dev]
-        texts += list(getattr(self, "unlabeled_text_", []))
-        model = self._build(texts)
+        if warm:
+            model = self.model_
+            if len(model.label_dictionary) - 2 != len(self.labels):  # flair adds <START>, <STOP>
+                raise MultitagError(f"{type(self).__name__}: cannot warm-start, the label set changed since the last "
+                                    "fit; set warm_start=False")
+            self._check_dictionary(model)
+            max_epochs = self.max_epochs if n is None else int(n)
+            opt_state = getattr(self, "optimizer_state_", None) if self.warm_optimizer else None
+        else:
+            texts = [tuple(s.tokens) for s in train]
+            if dev is not None:
+                texts += [tuple(s.tokens) for s in dev]
+            texts += list(getattr(self, "unlabeled_text_", []))
+            model = self._build(texts)
+            max_epochs, opt_state = self.max_epochs, None
         index = {label: j for j, label in enumerate(self.labels)}
         items = [(to_flair(s), [(-1 if t is None else index[t]) for t in s.tags]) for s in train if len(s)]
         if not items:
@@ -247,10 +281,12 @@ class FlairBiLSTMCRFTagger(Tagger):
         if dev_sents:
             self.model_ = model
             score = lambda: self._dev_score(dev_sents)  # noqa: E731
-        schedule = Schedule(self.learning_rate, self.batch_size, self.max_epochs, self.patience,
+        schedule = Schedule(self.learning_rate, self.batch_size, max_epochs, self.patience,
                             self.anneal_factor, self.min_learning_rate, self.max_grad_norm)
         self.history_ = train_loop(model, len(items), batch_loss, score, schedule,
-                                   np.random.default_rng(self.seed), after_batch)
+                                   np.random.default_rng(self.seed), after_batch, optimizer_state=opt_state)
+        self.optimizer_state_ = self.history_.optimizer_state if self.warm_start and self.warm_optimizer else None
+        self.history_.optimizer_state = None
         for s, _ in items:
             s.clear_embeddings()
         self.model_ = model
@@ -408,7 +444,8 @@ class ElmoBiLSTMCRFTagger(FlairBiLSTMCRFTagger):
                  min_learning_rate: float = 1e-4, max_grad_norm: float | None = 5.0, char_dim: int = 25,
                  char_hidden: int = 25, fasttext_dim: int = 100, fasttext_epochs: int = 5,
                  elmo_mode: str = "all", elmo_stateful: bool = False, elmo_cache: bool = True,
-                 predict_batch_size: int = 64):
+                 predict_batch_size: int = 64, warm_start: bool = False, incremental_epochs: int | None = None,
+                 warm_optimizer: bool = False):
         super().__init__(
             labels=labels, seed=seed, embeddings=embeddings, hidden_size=hidden_size, rnn_layers=rnn_layers,
             dropout=dropout, word_dropout=word_dropout, locked_dropout=locked_dropout,
@@ -417,7 +454,8 @@ class ElmoBiLSTMCRFTagger(FlairBiLSTMCRFTagger):
             min_learning_rate=min_learning_rate, max_grad_norm=max_grad_norm, char_dim=char_dim,
             char_hidden=char_hidden, fasttext_dim=fasttext_dim, fasttext_epochs=fasttext_epochs,
             elmo_mode=elmo_mode, elmo_stateful=elmo_stateful, elmo_cache=elmo_cache,
-            predict_batch_size=predict_batch_size)
+            predict_batch_size=predict_batch_size, warm_start=warm_start, incremental_epochs=incremental_epochs,
+            warm_optimizer=warm_optimizer)
         self.elmo_options = elmo_options
         self.elmo_weights = elmo_weights
 

@@ -36,12 +36,14 @@ class History:
     scores: list[float] = field(default_factory=list)
     learning_rates: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)  # training pass only, dev scoring excluded
+    optimizer_state: dict | None = None  # the SGD optimiser's state_dict at the end (for a warm start)
 
 
 def train(model: torch.nn.Module, n_train: int, batch_loss: Callable[[Sequence[int]], torch.Tensor],
           score: Callable[[], float] | None, schedule: Schedule, rng: np.random.Generator,
-          after_batch: Callable[[Sequence[int]], None] | None = None) -> History:
-    """Train ``model`` in place.
+          after_batch: Callable[[Sequence[int]], None] | None = None,
+          optimizer_state: dict | None = None) -> History:
+    """Train ``model`` in place (``schedule.max_epochs`` may be 0: then nothing changes).
 
     Parameters
     ----------
@@ -54,6 +56,9 @@ def train(model: torch.nn.Module, n_train: int, batch_loss: Callable[[Sequence[i
         training loss of the epoch is used instead.
     after_batch : callable, optional
         Called with the batch indices after each step (e.g. to drop non-static embeddings).
+    optimizer_state : dict, optional
+        A previous run's :attr:`History.optimizer_state`: continue with its learning rate (as
+        annealed so far) instead of ``schedule.learning_rate``.
 
     Returns
     -------
@@ -62,7 +67,9 @@ def train(model: torch.nn.Module, n_train: int, batch_loss: Callable[[Sequence[i
     """
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.SGD(params, lr=schedule.learning_rate)
-    lr = schedule.learning_rate
+    if optimizer_state is not None:
+        opt.load_state_dict(optimizer_state)
+    lr = opt.param_groups[0]["lr"]
     hist = History()
     best_state = _snapshot(model)
     bad = 0
@@ -107,6 +114,7 @@ def train(model: torch.nn.Module, n_train: int, batch_loss: Callable[[Sequence[i
                     break
     _restore(model, best_state)
     model.eval()
+    hist.optimizer_state = opt.state_dict()
     return hist
 
 

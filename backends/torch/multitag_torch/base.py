@@ -20,32 +20,72 @@ from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
 
 from . import embeddings as E
+from . import precision as P
 from .batching import Encoder, iter_batches
 from .trainer import TrainConfig, train as run_training
 from .vocab import CASES, Vocabulary, char_vocabulary, normalize
 
 class TorchTagger(Tagger):
-    """Base class of the torch taggers. Parameters every subclass has:
+    """Base class of the torch taggers.
 
-    labels, seed
-        The label set (column order of marginals) and the seed of everything random.
-    embeddings : None, "random", "train:fasttext", "train:word2vec" or a file path
-        See :mod:`multitag_torch.embeddings`. Trained vectors use the text given to
-        :meth:`observe_unlabeled` plus the training text.
+    Parameters
+    ----------
+    labels : list of str
+        The label set; column ``j`` of the marginals is ``labels[j]``.
+    seed : int
+        Seed of everything random (initialisation, shuffling, dropout, MC-dropout sampling).
+    embeddings : str or None
+        "train:fasttext" (default: FastText trained on the pool's text), "train:word2vec", a vectors file, or "random"/None.
     word_dim : int
         Word embedding size (a vectors file sets its own).
     freeze_embeddings : bool
-    optimizer, lr, batch_size, max_epochs, patience, clip, max_seconds
-        See :mod:`multitag_torch.trainer`.
+        Keep the word vectors fixed during training.
+    optimizer : str
+        "sgd" (learning rate halved on a dev plateau) or "adam" (early stopping).
+    lr : float
+        Initial learning rate.
+    batch_size : int
+        Training sentences per batch.
+    max_epochs : int
+        Epoch limit of a fit from scratch.
+    patience : int
+        Epochs without dev improvement before the learning rate is halved (sgd) or training stops (adam).
+    clip : float
+        Gradient norm clipping threshold (0 turns clipping off).
+    max_seconds : float or None
+        Stop training after the epoch that passes this many seconds.
+    warm_start : bool
+        When the model is already fitted, fit continues from the current weights instead of starting again.
+    incremental_epochs : int or None
+        Epoch limit of a warm fit (None: max_epochs; 0: keep the weights); early stopping still applies.
+    warm_optimizer : bool
+        A warm fit continues with the previous fit's optimiser state (Adam moments, annealed sgd rate).
+    precision : str
+        "fp32", "bf16", "fp16" (torch.autocast; gradient scaling for fp16) or "auto" (bf16 on a GPU that has it, else fp32).
     predict_batch_size : int
+        Sentences per inference batch.
     threads : int or None
-        ``torch.set_num_threads`` for fit / predict / sample (None leaves torch's setting).
+        torch.set_num_threads for fit / predict / sample (None leaves torch's setting).
     device : str
+        Torch device, e.g. "cpu" or "cuda".
     progress : bool
-        A tqdm bar per epoch and one line per epoch.
+        Show a progress bar and one line per epoch.
+
+    Notes
+    -----
+    Vocabularies: the word vocabulary of a fit from scratch holds the training words and, with
+    trained or file vectors, the words that have a vector. With ``warm_start=True`` it also holds
+    every word of the text given to :meth:`observe_unlabeled` (the pool), so that the words of
+    later rounds' training sentences are already in it: a warm fit never resizes anything (so set
+    ``warm_start=True`` before the first fit; a word a warm fit meets outside the vocabulary is
+    the unknown word). With random embeddings, pool words not trained yet keep their random initial
+    vectors.
+
+    Whatever ``precision``, marginals, log-probabilities and the CRF are computed in float32.
     """
 
     partial_training: ClassVar[bool] = True
+    warm_start: ClassVar[bool] = True
     hidden_states: ClassVar[bool] = True
     _net_class: ClassVar[type] = None  # type: ignore[assignment]
     _uses_chars: ClassVar[bool] = True
@@ -66,6 +106,7 @@ class TorchTagger(Tagger):
     def _build_vocab(self, train: Corpus) -> tuple[Vocabulary, Vocabulary, np.ndarray | None]:
         pool = list(getattr(self, "unlabeled_text_", []))
         train_text = [tuple(s.tokens) for s in train]
+        vocab_text = train_text + pool if self.warm_start else train_text
         kind, arg = E.parse_spec(self.embeddings)
         pretrained = None
         if kind == "train":
@@ -74,7 +115,7 @@ class TorchTagger(Tagger):
             pretrained = E.train_vectors(arg, text, dim=self.word_dim, seed=self.seed)
         elif kind == "file":
             pretrained = E.load_vectors(arg)
-        counts = Counter(normalize(t) for toks in train_text for t in toks)
+        counts = Counter(normalize(t) for toks in vocab_text for t in toks)
         words = Vocabulary(sorted(counts, key=lambda w: (-counts[w], w)))
         matrix = None
         if pretrained is not None:
@@ -101,9 +142,31 @@ class TorchTagger(Tagger):
         if getattr(self, "net_", None) is None:
             raise MultitagError(f"{type(self).__name__} is not fitted: call fit() or load() first")
 
-    def _train_config(self) -> TrainConfig:
-        return TrainConfig(optimizer=self.optimizer, lr=self.lr, max_epochs=self.max_epochs, patience=self.patience,
-                           clip=self.clip, progress=self.progress, max_seconds=self.max_seconds)
+    def _precision(self) -> str:
+        """The resolved precision ("fp32", "bf16" or "fp16") on this tagger's device."""
+        return P.resolve(self.precision, self.device, lstm=True)
+
+    def _autocast(self):
+        return P.autocast(self._precision(), self.device)
+
+    def _train_config(self, max_epochs: int) -> TrainConfig:
+        return TrainConfig(optimizer=self.optimizer, lr=self.lr, max_epochs=max_epochs, patience=self.patience,
+                           clip=self.clip, progress=self.progress, max_seconds=self.max_seconds,
+                           precision=self._precision(), device=str(torch.device(self.device)))
+
+    def _arch(self, n_words: int, word_dim: int, n_chars: int) -> dict[str, Any]:
+        arch = {"n_words": n_words, "word_dim": int(word_dim), "n_labels": len(self.labels), **self._net_kwargs()}
+        if self._uses_chars:
+            arch["n_chars"] = n_chars
+        return arch
+
+    def _check_warm(self) -> None:
+        """A warm fit keeps the network: refuse parameter changes that would need another one."""
+        now = self._arch(len(self.words_), self.arch_["word_dim"], len(self.chars_))
+        changed = sorted(k for k in set(now) | set(self.arch_) if now.get(k) != self.arch_.get(k))
+        if changed:
+            raise MultitagError(f"{type(self).__name__}: cannot warm-start, the network's settings changed since the "
+                                f"last fit ({', '.join(changed)}); set warm_start=False to train a new model")
 
     # ------------------------------------------------------------------ the contract
     def check(self) -> None:
@@ -128,21 +191,34 @@ class TorchTagger(Tagger):
             v = getattr(self, name, None)
             if v is not None and not 0 <= v < 1:
                 raise MultitagError(f"{type(self).__name__}: {name} must be in [0, 1), not {v!r}")
+        n = self.incremental_epochs
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
+        P.resolve(self.precision, dev, lstm=True)
 
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "TorchTagger":
+        """Train on ``train`` (``dev``: annealing / early stopping and the best epoch's weights).
+
+        From scratch, or, with ``warm_start=True`` on a fitted model, from the current weights for
+        at most ``incremental_epochs`` epochs (vocabularies and network unchanged).
+        """
         self.check()
         self._check_trainable(train)
         self._setup_torch()
+        warm = bool(self.warm_start) and getattr(self, "net_", None) is not None
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        words, chars, matrix = self._build_vocab(train)
-        self.words_, self.chars_ = words, chars
-        word_dim = matrix.shape[1] if matrix is not None else self.word_dim
-        self.arch_ = {"n_words": len(words), "word_dim": int(word_dim), "n_labels": len(self.labels),
-                      **self._net_kwargs()}
-        if self._uses_chars:
-            self.arch_["n_chars"] = len(chars)
-        self.net_ = self._build_net(self.arch_, matrix)
+        if warm:
+            self._check_warm()
+            max_epochs = self.max_epochs if self.incremental_epochs is None else int(self.incremental_epochs)
+            opt_state = getattr(self, "optimizer_state_", None) if self.warm_optimizer else None
+        else:
+            words, chars, matrix = self._build_vocab(train)
+            self.words_, self.chars_ = words, chars
+            word_dim = matrix.shape[1] if matrix is not None else self.word_dim
+            self.arch_ = self._arch(len(words), word_dim, len(chars))
+            self.net_ = self._build_net(self.arch_, matrix)
+            max_epochs, opt_state = self.max_epochs, None
         encoder = self._encoder()
         sentences = [s for s in train if len(s) > 0]
         dev_gold = [s for s in (dev or []) if s.is_fully_annotated and len(s) > 0]
@@ -163,7 +239,11 @@ class TorchTagger(Tagger):
                 return float(evaluate(gold, [p.tags for p in pred], scheme=scheme)["f1"])
 
         n_batches = math.ceil(len(sentences) / self.batch_size)
-        self.history_ = run_training(self.net_, batches, self.net_.loss, self._train_config(), score_fn, n_batches)
+        self.history_ = run_training(self.net_, batches, self.net_.loss, self._train_config(max_epochs), score_fn,
+                                     n_batches, optimizer_state=opt_state)
+        # kept only when a later warm fit will use it (Adam's moments are twice the model's size)
+        self.optimizer_state_ = self.history_.optimizer_state if self.warm_start and self.warm_optimizer else None
+        self.history_.optimizer_state = None
         return self
 
     def _decode(self, sentences: Sequence[Sentence], *, marginals: bool, hidden: bool,
@@ -175,7 +255,7 @@ class TorchTagger(Tagger):
             if len(s) == 0 else None for s in sentences]
         real = [i for i, s in enumerate(sentences) if len(s) > 0]  # empty sentences never reach the network
         self.net_.eval()
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             for ids, batch in iter_batches([sentences[i] for i in real], encoder, self.predict_batch_size):
                 ids = [real[i] for i in ids]
                 d = self.net_.decode(batch.to(self.device), marginals=marginals, hidden=hidden, logprob=logprob)
@@ -225,11 +305,12 @@ class TorchTagger(Tagger):
         real = [i for i, s in enumerate(sentences) if len(s) > 0]
         encoder = self._encoder()
         modules = self.net_.mc_modules(mode)
-        # sentences per batch: the batch is tiled n_samples times, so fewer than for predict
-        per_batch = max(8, (4 * self.predict_batch_size) // n_samples)
+        per_batch = self.net_.sample_batch_size(modules, n_samples, self.predict_batch_size)
         self.net_.eval()
+        dev = torch.device(self.device)
         try:
-            with torch.random.fork_rng(devices=[]), torch.inference_mode():
+            with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []), \
+                    torch.inference_mode(), self._autocast():
                 torch.manual_seed(self.seed)
                 for ids, batch in iter_batches([sentences[i] for i in real], encoder, per_batch):
                     ids = [real[i] for i in ids]

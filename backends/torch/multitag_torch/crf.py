@@ -23,6 +23,8 @@ log-likelihood when every tag is known and exactly 0 when none is.
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
 
@@ -222,9 +224,22 @@ def partial_nll(emissions: torch.Tensor, tags: torch.Tensor, transitions: torch.
     return log_z - log_z_known
 
 
+def _float32(method):
+    """Run a :class:`CRF` method on float32 emissions with autocast off (mixed-precision callers
+    pass bf16/fp16 scores; forward-backward, Viterbi and the loss are always computed in float32)."""
+
+    @functools.wraps(method)
+    def wrapper(self, emissions: torch.Tensor, *args, **kwargs):
+        with torch.autocast(device_type=emissions.device.type, enabled=False):
+            return method(self, emissions.float(), *args, **kwargs)
+
+    return wrapper
+
+
 class CRF(nn.Module):
     """Linear-chain CRF parameters (``transitions (L, L)`` from i to j, ``start (L,)``,
-    ``end (L,)``) with methods wrapping the functions of this module.
+    ``end (L,)``) with methods wrapping the functions of this module. The methods compute in
+    float32 whatever the dtype of the emissions (and with autocast switched off).
 
     Parameters
     ----------
@@ -252,28 +267,36 @@ class CRF(nn.Module):
     def _p(self):
         return self.transitions, self.start, self.end
 
+    @_float32
     def forward(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The partial-label loss per sentence, shape (B,) (``-1`` in ``tags`` = unknown)."""
         return self.partial_nll(emissions, tags, mask)
 
+    @_float32
     def log_partition(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return log_partition(emissions, *self._p(), mask)
 
+    @_float32
     def viterbi(self, emissions: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return viterbi(emissions, *self._p(), mask)
 
+    @_float32
     def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return marginals(emissions, *self._p(), mask)
 
+    @_float32
     def path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return path_score(emissions, tags, *self._p(), mask)
 
+    @_float32
     def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return nll(emissions, tags, *self._p(), mask)
 
+    @_float32
     def partial_nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return partial_nll(emissions, tags, *self._p(), mask)
 
+    @_float32
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor, *, with_marginals: bool = True):
         """Viterbi paths, ``log P(best path)`` and (optionally) marginals in one call.
 

@@ -44,9 +44,20 @@ class CharCNN(nn.Module):
         else:
             self.project = None
 
+    # words per convolution call: one call over a large prediction batch (tens of thousands of
+    # words) is several times slower per word on the CPU than calls over chunks of this size
+    chunk_words = 2048
+
     def forward(self, chars: torch.Tensor) -> torch.Tensor:
         B, T, C = chars.shape
         flat = chars.reshape(B * T, C)
+        if flat.shape[0] > self.chunk_words:
+            parts = [self._encode(flat[a:a + self.chunk_words]) for a in range(0, flat.shape[0], self.chunk_words)]
+            return torch.cat(parts, dim=0).reshape(B, T, -1)
+        return self._encode(flat).reshape(B, T, -1)
+
+    def _encode(self, flat: torch.Tensor) -> torch.Tensor:
+        """``(W, C)`` character indices of ``W`` words -> ``(W, filters)``."""
         cmask = (flat != 0).unsqueeze(1)  # (BT, 1, C)
         x = self.input_dropout(self.embed(flat)).transpose(1, 2)  # (BT, dim, C)
         if self.residual and self.project is not None:
@@ -59,8 +70,7 @@ class CharCNN(nn.Module):
                 h = drop(torch.relu(h))
             x = h
         x = x.masked_fill(~cmask, float("-inf")).max(dim=2).values
-        x = x.masked_fill(~cmask.any(dim=2), 0.0)  # padded words (no characters)
-        return x.reshape(B, T, -1)
+        return x.masked_fill(~cmask.any(dim=2), 0.0)  # padded words (no characters)
 
 
 class WordRepresentation(nn.Module):
@@ -102,6 +112,9 @@ class BiLSTM(nn.Module):
         self.out_dim = 2 * hidden
 
     def forward(self, x: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        # under autocast the input may be bf16/fp16 while an LSTM that autocast does not cover wants
+        # its weights' dtype; one that it covers casts again
+        x = x.to(self.lstm.weight_ih_l0.dtype)
         packed = pack_padded_sequence(x, torch.tensor(lengths), batch_first=True, enforce_sorted=False)
         out, _ = self.lstm(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
@@ -154,30 +167,53 @@ class GreedyTagDecoder(nn.Module):
         B = enc.shape[0]
         go = torch.full((B, 1), self.n_labels, dtype=torch.long, device=enc.device)
         prev = torch.cat([go, tags[:, :-1].clamp(min=0)], dim=1)
-        h, _ = self.lstm(torch.cat([enc, self.tag_embed(prev)], dim=2))
+        dtype = self.lstm.weight_ih_l0.dtype  # see BiLSTM.forward
+        h, _ = self.lstm(torch.cat([enc.to(dtype), self.tag_embed(prev).to(dtype)], dim=2))
         return self.out(self.dropout(h))
 
-    def greedy(self, enc: torch.Tensor, tags: torch.Tensor | None = None, want_hidden: bool = False):
+    def greedy(self, enc: torch.Tensor, tags: torch.Tensor | None = None, want_hidden: bool = False,
+               n: int = 1):
         """Step-by-step decoding.
+
+        The LSTM's input projection splits into an encoder part, computed for every step at once
+        (one matrix product before the loop), and a previous-tag part, a lookup in a
+        ``(L + 1, 4H)`` table; each step then costs one ``(rows, H) x (H, 4H)`` product. With
+        ``n > 1`` the decoder runs ``n`` times over the same encoder states (MC dropout on the
+        decoder: the sampled tag feeds the next step), the encoder part computed once.
 
         Parameters
         ----------
         enc : (B, T, D)
         tags : (B, T) long or None
-            Known tags to feed back (-1 = use the prediction).
+            Known tags to feed back (-1 = use the prediction); only with ``n == 1``.
+        n : int
+            Decoding passes; row ``k * B + b`` of the outputs is pass ``k`` of sentence ``b``.
 
         Returns
         -------
-        scores : (B, T, L); preds : (B, T) long (the greedy choices); hidden : (B, T, H) or None
+        scores : (n B, T, L); preds : (n B, T) long (the greedy choices); hidden : (n B, T, H) or None
         """
-        B, T, _ = enc.shape
-        prev = torch.full((B,), self.n_labels, dtype=torch.long, device=enc.device)
-        state = None
+        if tags is not None and n != 1:
+            raise ValueError("known tags are fed back only with n == 1")
+        B, T, D = enc.shape
+        lstm = self.lstm
+        w_ih, w_hh = lstm.weight_ih_l0, lstm.weight_hh_l0
+        enc = enc.to(w_ih.dtype)  # see BiLSTM.forward
+        bias = lstm.bias_ih_l0 + lstm.bias_hh_l0
+        pre = torch.nn.functional.linear(enc, w_ih[:, :D], bias)                 # (B, T, 4H)
+        tag_part = torch.nn.functional.linear(self.tag_embed.weight, w_ih[:, D:])  # (L + 1, 4H)
+        rows = n * B
+        H = self.hidden_dim
+        prev = torch.full((rows,), self.n_labels, dtype=torch.long, device=enc.device)
+        h = enc.new_zeros(rows, H, dtype=torch.float32)
+        c = torch.zeros_like(h)
         scores, preds, hiddens = [], [], []
         for t in range(T):
-            x = torch.cat([enc[:, t], self.tag_embed(prev)], dim=1).unsqueeze(1)
-            h, state = self.lstm(x, state)
-            h = h.squeeze(1)
+            gates = torch.nn.functional.linear(h, w_hh) + tag_part[prev]
+            gates = (gates.view(n, B, 4 * H) + pre[:, t]).view(rows, 4 * H).float()
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
             s = self.out(self.dropout(h))
             p = s.argmax(dim=1)
             scores.append(s)

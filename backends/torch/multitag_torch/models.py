@@ -10,8 +10,14 @@ Every network offers the same methods to :class:`multitag_torch.base.TorchTagger
     and the input of the final linear layer ``(B, T, d)`` (or None).
 ``sample(batch, n, modules) -> (n, B, T, L)``
     per-token distributions of ``n`` stochastic passes with ``modules`` sampling; the part of the
-    network before the first sampled module is computed once.
+    network before the first sampled module is computed once (for the ``last`` mode: the whole
+    encoder; then only the last layer, or the greedy decoder, runs per sample).
 ``mc_modules(mode) -> list of modules``
+``samples_after_encoder(modules) -> bool``
+    whether sampling ``modules`` re-runs only what follows the encoder.
+
+Under mixed precision (autocast), scores are cast to float32 before any softmax, log-softmax,
+cross-entropy or CRF computation.
 """
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ from torch.nn import functional as F
 from .batching import Batch
 from .crf import CRF
 from .layers import BiLSTM, CharCNN, GreedyTagDecoder, WordCNN, WordRepresentation
-from .mc_dropout import DROPOUT_TYPES, Dropout, LockedDropout, WordDropout, find_modules, sampling
+from .mc_dropout import DROPOUT_TYPES, Dropout, LockedDropout, WordDropout, find_modules, sample_linear, sampling
 
 
 @dataclass
@@ -42,8 +48,9 @@ def _all_dropouts(net: nn.Module) -> list[nn.Module]:
 
 def _softmax_decode(scores: torch.Tensor, mask: torch.Tensor, preds: torch.Tensor | None = None,
                     marginals: bool = True) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-    """Paths, distributions and ``sum_t log p_t(path_t)`` from per-step scores ``(B, T, L)``."""
-    logp = torch.log_softmax(scores, dim=2)
+    """Paths, distributions and ``sum_t log p_t(path_t)`` from per-step scores ``(B, T, L)``
+    (computed in float32)."""
+    logp = torch.log_softmax(scores.float(), dim=2)
     paths = logp.argmax(dim=2) if preds is None else preds
     on_path = logp.gather(2, paths.unsqueeze(2)).squeeze(2)
     logprob = (on_path * mask.to(logp.dtype)).sum(dim=1)
@@ -53,13 +60,27 @@ def _softmax_decode(scores: torch.Tensor, mask: torch.Tensor, preds: torch.Tenso
 def _masked_ce(scores: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Per-sentence summed cross-entropy over known (``>= 0``) real positions, ``(B,)``."""
     known = (tags >= 0) & mask
-    ce = F.cross_entropy(scores.transpose(1, 2), tags.clamp(min=0), reduction="none")  # (B, T)
+    ce = F.cross_entropy(scores.float().transpose(1, 2), tags.clamp(min=0), reduction="none")  # (B, T)
     return (ce * known.to(ce.dtype)).sum(dim=1)
 
 
 class _Net(nn.Module):
     def mc_modules(self, mode: str) -> list[nn.Module]:
         raise NotImplementedError
+
+    def _last_dropout(self) -> nn.Module | None:
+        """The dropout module of the ``last`` MC mode (None when the network has no such mode)."""
+        return None
+
+    def samples_after_encoder(self, modules: list[nn.Module]) -> bool:
+        last = self._last_dropout()
+        return last is not None and {id(m) for m in modules} <= {id(last)}
+
+    def sample_batch_size(self, modules: list[nn.Module], n: int, predict_batch_size: int) -> int:
+        """Sentences per batch of :meth:`sample`: what follows the first sampled module runs on
+        ``n`` copies of the batch, so batches are smaller than for predict (a single-step LSTM
+        decoder over many thousand rows is slower per row on the CPU, too)."""
+        return max(8, (4 * predict_batch_size) // max(n, 4))
 
     def _split(self, batch: Batch, modules: list[nn.Module]):
         """(stage-1 output computed once, function of it giving (B', T, L) distributions)."""
@@ -106,11 +127,11 @@ class CNNBiLSTMCRFNet(_Net):
 
     def loss(self, batch: Batch) -> torch.Tensor:
         em = self.out(self._features(self.rep(batch), batch))
-        return self.crf.partial_nll(em, batch.tags, batch.mask)
+        return self.crf.partial_nll(em, batch.tags, batch.mask)  # the CRF computes in float32
 
     def decode(self, batch: Batch, marginals: bool = True, hidden: bool = False, logprob: bool = True) -> Decoded:
         h = self._features(self.rep(batch), batch)
-        em = self.out(h)
+        em = self.out(h).float()
         if not (marginals or logprob):  # Viterbi alone
             paths, _ = self.crf.viterbi(em, batch.mask)
             return Decoded(paths, None, em.new_zeros(em.shape[0]), h if hidden else None)
@@ -147,12 +168,28 @@ class _GreedyMixin:
         paths, probs, logprob = _softmax_decode(scores, batch.mask, preds, marginals)
         return Decoded(paths, probs, logprob, h)
 
+    def sample_batch_size(self, modules: list[nn.Module], n: int, predict_batch_size: int) -> int:
+        if self.samples_after_encoder(modules):  # the decoder runs over n x B rows: about 1000 is good
+            return max(8, (16 * predict_batch_size) // max(n, 1))
+        return super().sample_batch_size(modules, n, predict_batch_size)
+
+    def sample(self, batch: Batch, n: int, modules: list[nn.Module]) -> torch.Tensor:
+        """For the ``last`` mode: the encoder once, then ``n`` greedy decoder passes with the
+        decoder's dropout sampling (one batched decoder run over ``n`` x B rows)."""
+        if not self.samples_after_encoder(modules):
+            return super().sample(batch, n, modules)
+        enc = self.encode(batch)
+        with sampling(modules):
+            scores = self.decoder.greedy(enc, n=n)[0]            # (n B, T, L)
+        probs = torch.softmax(scores.float(), dim=2)
+        return probs.reshape(n, len(batch.lengths), *probs.shape[1:])
+
     def _split(self, batch: Batch, ids: set):
         if ids <= {id(self.decoder.dropout)}:
             enc = self.encode(batch)
-            return enc, lambda e, b: torch.softmax(self.decoder.greedy(e)[0], dim=2)
+            return enc, lambda e, b: torch.softmax(self.decoder.greedy(e)[0].float(), dim=2)
         first = batch.words.new_zeros(len(batch.lengths), 1)
-        return first, lambda _, b: torch.softmax(self.decoder.greedy(self.encode(b))[0], dim=2)
+        return first, lambda _, b: torch.softmax(self.decoder.greedy(self.encode(b))[0].float(), dim=2)
 
 
 class CNNCNNLSTMNet(_GreedyMixin, _Net):
@@ -173,6 +210,9 @@ class CNNCNNLSTMNet(_GreedyMixin, _Net):
 
     def mc_modules(self, mode: str) -> list[nn.Module]:
         return [self.decoder.dropout] if mode == "last" else _all_dropouts(self)
+
+    def _last_dropout(self) -> nn.Module:
+        return self.decoder.dropout
 
     def encode(self, batch: Batch) -> torch.Tensor:
         words = batch.words
@@ -199,8 +239,28 @@ class BiLSTMNet(_Net):
     def mc_modules(self, mode: str) -> list[nn.Module]:
         return [self.dropout] if mode == "last" else _all_dropouts(self)
 
+    def _last_dropout(self) -> nn.Module:
+        return self.dropout
+
     def encode(self, batch: Batch) -> torch.Tensor:
         return self.lstm(self.in_dropout(self.rep(batch)), batch.lengths)
+
+    def sample_batch_size(self, modules: list[nn.Module], n: int, predict_batch_size: int) -> int:
+        if self.samples_after_encoder(modules):  # n masks over the real tokens of a predict-sized batch
+            return max(8, (10 * predict_batch_size) // max(n, 10))
+        return super().sample_batch_size(modules, n, predict_batch_size)
+
+    def sample(self, batch: Batch, n: int, modules: list[nn.Module]) -> torch.Tensor:
+        """For the ``last`` mode: the encoder once, then ``n`` dropout masks on the real tokens'
+        states only (no padding, no tiled copy of the encoder output) and the output layer."""
+        if not self.samples_after_encoder(modules):
+            return super().sample(batch, n, modules)
+        h = self.encode(batch)                                      # (B, T, D), encoder in eval mode
+        real = h[batch.mask]                                        # (N, D)
+        probs = torch.softmax(sample_linear(real, self.dropout.p, n, self.out).float(), dim=-1)  # (n, N, L)
+        out = probs.new_zeros(n, *batch.mask.shape, probs.shape[-1])
+        out[:, batch.mask] = probs
+        return out
 
     def loss(self, batch: Batch) -> torch.Tensor:
         return _masked_ce(self.out(self.dropout(self.encode(batch))), batch.tags, batch.mask)
@@ -212,9 +272,9 @@ class BiLSTMNet(_Net):
 
     def _split(self, batch: Batch, ids: set):
         if ids <= {id(self.dropout)}:
-            return self.encode(batch), lambda e, b: torch.softmax(self.out(self.dropout(e)), dim=2)
+            return self.encode(batch), lambda e, b: torch.softmax(self.out(self.dropout(e)).float(), dim=2)
         first = batch.words.new_zeros(len(batch.lengths), 1)
-        return first, lambda _, b: torch.softmax(self.out(self.dropout(self.encode(b))), dim=2)
+        return first, lambda _, b: torch.softmax(self.out(self.dropout(self.encode(b))).float(), dim=2)
 
 
 class BiLSTMEncDecNet(_GreedyMixin, _Net):
@@ -233,6 +293,9 @@ class BiLSTMEncDecNet(_GreedyMixin, _Net):
 
     def mc_modules(self, mode: str) -> list[nn.Module]:
         return [self.decoder.dropout] if mode == "last" else _all_dropouts(self)
+
+    def _last_dropout(self) -> nn.Module:
+        return self.decoder.dropout
 
     def encode(self, batch: Batch) -> torch.Tensor:
         return self.enc_dropout(self.lstm(self.in_dropout(self.rep(batch)), batch.lengths))

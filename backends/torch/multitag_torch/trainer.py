@@ -7,6 +7,11 @@ at each halving; training stops at ``max_epochs`` (30) or when the learning rate
 an improvement). In both cases the
 weights of the best epoch are restored at the end. Without a dev set the score is minus the
 training loss. Gradients are clipped to norm ``clip``.
+
+Mixed precision (``precision`` "bf16" / "fp16", see :mod:`multitag_torch.precision`): the loss is
+computed under autocast; fp16 scales it with a gradient scaler (gradients are unscaled before
+clipping). Incremental training: ``train(..., optimizer_state=...)`` continues with the state of a
+previous run's optimiser (:attr:`History.optimizer_state`), learning rate included.
 """
 from __future__ import annotations
 
@@ -21,6 +26,8 @@ import torch
 from torch import nn
 
 from multitag.errors import MultitagError
+
+from . import precision as P
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     progress: bool = False
     max_seconds: float | None = None
+    precision: str = "fp32"     # resolved: "fp32", "bf16" or "fp16"
+    device: str = "cpu"
 
 
 @dataclass
@@ -45,6 +54,7 @@ class History:
     best_epoch: int = 0
     best_score: float = -math.inf
     seconds: float = 0.0
+    optimizer_state: dict | None = None  # the optimiser's state_dict at the end (for a warm start)
 
 
 def _optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -56,8 +66,11 @@ def _optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 def train(model: nn.Module, batches: Callable[[], Iterable], loss_fn: Callable[[object], torch.Tensor],
-          cfg: TrainConfig, score_fn: Callable[[], float] | None = None, n_batches: int | None = None) -> History:
+          cfg: TrainConfig, score_fn: Callable[[], float] | None = None, n_batches: int | None = None,
+          optimizer_state: dict | None = None) -> History:
     """Train ``model`` in place and leave it in eval mode with the best epoch's weights.
+
+    ``cfg.max_epochs`` may be 0: nothing is trained and the model is left as it is.
 
     Parameters
     ----------
@@ -67,14 +80,23 @@ def train(model: nn.Module, batches: Callable[[], Iterable], loss_fn: Callable[[
         ``batch -> (B,)`` per-sentence losses; their mean is minimised.
     score_fn : callable, optional
         Dev score after each epoch (higher is better); None = minus the mean training loss.
+    optimizer_state : dict, optional
+        A previous run's :attr:`History.optimizer_state` (same model, same optimiser kind): the run
+        continues with it, including its learning rate, instead of a fresh optimiser at ``cfg.lr``.
     """
     params = [p for p in model.parameters() if p.requires_grad]
     opt = _optimizer(params, cfg)
+    if optimizer_state is not None:
+        try:
+            opt.load_state_dict(optimizer_state)
+        except (ValueError, KeyError) as e:
+            raise MultitagError(f"cannot continue with the previous optimiser state ({e}); set warm_optimizer=False") from e
+    scaler = P.grad_scaler(cfg.precision, cfg.device)
     hist = History()
     best_state = None
     bad = 0
     best_loss = math.inf
-    lr = cfg.lr
+    lr = opt.param_groups[0]["lr"] if optimizer_state is not None else cfg.lr
     start = time.perf_counter()
     for epoch in range(1, cfg.max_epochs + 1):
         model.train()
@@ -85,12 +107,16 @@ def train(model: nn.Module, batches: Callable[[], Iterable], loss_fn: Callable[[
             it = tqdm(it, total=n_batches, desc=f"epoch {epoch}", leave=False)
         for batch in it:
             opt.zero_grad(set_to_none=True)
-            losses = loss_fn(batch)
+            with P.autocast(cfg.precision, cfg.device):
+                losses = loss_fn(batch)
+            losses = losses.float()
             loss = losses.mean()
-            loss.backward()
+            scaler.scale(loss).backward()
             if cfg.clip and cfg.clip > 0:
+                scaler.unscale_(opt)
                 nn.utils.clip_grad_norm_(params, cfg.clip)
-            opt.step()
+            scaler.step(opt)
+            scaler.update()
             total += float(losses.detach().sum())
             count += losses.shape[0]
         model.eval()
@@ -127,4 +153,5 @@ def train(model: nn.Module, batches: Callable[[], Iterable], loss_fn: Callable[[
         model.load_state_dict(best_state)
     model.eval()
     hist.seconds = time.perf_counter() - start
+    hist.optimizer_state = copy.deepcopy(opt.state_dict())
     return hist

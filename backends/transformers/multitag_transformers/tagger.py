@@ -18,7 +18,8 @@ from torch import nn
 from multitag.backend import Prediction, Tagger
 from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
-from multitag_torch.mc_dropout import find_modules, sampling
+from multitag_torch import precision as P
+from multitag_torch.mc_dropout import find_modules, sample_linear, sampling
 from multitag_transformers.loading import check_available, load_pretrained
 from multitag_transformers.windows import IGNORE, Chunk, WindowEncoder, length_batches
 
@@ -74,10 +75,25 @@ class TransformerTagger(Tagger):
         Windows per inference batch; windows are sorted by length so that padding is small.
     device : str
         ``"auto"`` (the GPU when present), ``"cpu"`` or ``"cuda"`` (or ``"cuda:1"``...).
+    warm_start : bool
+        When the model is already fitted, fit continues from the current weights instead of reloading the checkpoint.
+    incremental_epochs : int or None
+        Epoch limit of a warm fit (None: epochs, or max_epochs with early stopping; 0: keep the weights).
+    warm_optimizer : bool
+        A warm fit keeps AdamW's moment estimates from the previous fit (the learning-rate schedule restarts).
+    precision : str
+        "fp32", "bf16", "fp16" (torch.autocast, a gradient scaler for fp16) or "auto" (bf16 on a GPU that has it, else fp32).
+
+    Notes
+    -----
+    Whatever ``precision``, the softmax marginals and log-probabilities are computed in float32 from
+    float32 logits, and so is the training loss. The label set is fixed by the first fit: a warm fit
+    keeps the classification head.
     """
 
     mc_modes = ("last", "all")
     partial_training = True
+    warm_start = True
     hidden_states = True
 
     def __init__(self, *, labels: Sequence[str], seed: int = 0, model: str | None = None, epochs: int = 4,
@@ -85,7 +101,8 @@ class TransformerTagger(Tagger):
                  learning_rate: float = 5e-5, weight_decay: float = 0.01, batch_size: int = 16,
                  min_batch_size: int = 4, min_steps_per_epoch: int = 50, max_steps: int | None = None,
                  max_length: int | None = None, window_stride: int | None = None,
-                 predict_batch_size: int = 64, device: str = "auto"):
+                 predict_batch_size: int = 64, device: str = "auto", warm_start: bool = False,
+                 incremental_epochs: int | None = None, warm_optimizer: bool = False, precision: str = "auto"):
         self.labels = labels
         self.seed = seed
         self.model = model
@@ -103,6 +120,10 @@ class TransformerTagger(Tagger):
         self.window_stride = window_stride
         self.predict_batch_size = predict_batch_size
         self.device = device
+        self.warm_start = warm_start
+        self.incremental_epochs = incremental_epochs
+        self.warm_optimizer = warm_optimizer
+        self.precision = precision
 
     # ------------------------------------------------------------------ set-up
     def _torch_device(self) -> torch.device:
@@ -140,6 +161,14 @@ class TransformerTagger(Tagger):
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise MultitagError(f"{type(self).__name__} is not fitted; call fit() (or load()) first")
+
+    def _precision(self) -> str:
+        """The resolved precision ("fp32", "bf16" or "fp16") on the device in use."""
+        device = self.device_ if getattr(self, "device_", None) is not None else self._torch_device()
+        return P.resolve(self.precision, device)
+
+    def _autocast(self):
+        return P.autocast(self._precision(), self.device_)
 
     @contextlib.contextmanager
     def _seeded(self, offset: int = 0) -> Iterator[None]:
@@ -202,7 +231,7 @@ class TransformerTagger(Tagger):
         out = {k: [np.zeros([len(s) if a == -1 else a for a in shape], dtype=dtypes[k]) for s in sentences]
                for k, shape in shapes.items()}
         waxis = {k: shape.index(-1) for k, shape in shapes.items()}
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             for idx in length_batches(chunks, max(1, int(self.predict_batch_size))):
                 batch = self._collate(chunks, idx)
                 res = fn(batch)
@@ -252,10 +281,11 @@ class TransformerTagger(Tagger):
     def sample(self, sentences: Sequence[Sentence], *, n_samples: int, mode: str) -> list[np.ndarray]:
         """MC-dropout label distributions, one (n_samples, n, L) float64 array per sentence.
 
-        ``mode="last"`` runs the encoder once per batch and samples dropout masks on the classifier
-        input ``n_samples`` times in one batched operation; ``mode="all"`` switches every dropout of
-        the model to sampling (restored afterwards, also after an error) and runs ``n_samples`` full
-        passes. Sampling is seeded by ``seed``.
+        ``mode="last"`` runs the encoder once per batch and samples ``n_samples`` dropout masks on
+        the classifier input of each word (:func:`multitag_torch.mc_dropout.sample_linear`: cheap
+        masks, chunked on the CPU); ``mode="all"`` switches every dropout of the model to sampling
+        (restored afterwards, also after an error) and runs ``n_samples`` full passes. Sampling is
+        seeded by ``seed``.
         """
         self._check_mode(mode)
         self._check_fitted()
@@ -268,8 +298,7 @@ class TransformerTagger(Tagger):
 
         def last(batch):
             h = self._word_states(batch)
-            hs = F.dropout(h.unsqueeze(0).expand(S, *h.shape), p=p, training=True)
-            return {"probs": torch.softmax(net.classifier(hs).float(), dim=-1)}
+            return {"probs": torch.softmax(sample_linear(h, p, S, net.classifier).float(), dim=-1)}
 
         def every(batch):
             runs = [torch.softmax(net.classifier(net.dropout(self._word_states(batch))).float(), dim=-1)
@@ -302,22 +331,46 @@ class TransformerTagger(Tagger):
         return [chunks[i] for i in keep], [targets[i] for i in keep]
 
     def check(self) -> None:
-        """Fail at once when the checkpoint is neither on disk nor downloadable (before any training)."""
+        """Fail at once when the checkpoint is neither on disk nor downloadable, or an option is
+        invalid (before any training)."""
+        n = self.incremental_epochs
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
+        P.resolve(self.precision, self._torch_device())
         check_available(self.model)
 
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "TransformerTagger":
         """Fine-tune the checkpoint on ``train`` (words tagged ``None`` carry no loss); with
-        ``early_stopping`` and a ``dev`` corpus, keep the epoch with the best dev span F1."""
+        ``early_stopping`` and a ``dev`` corpus, keep the epoch with the best dev span F1.
+
+        With ``warm_start=True`` on a fitted model: continue from the current weights (checkpoint
+        not reloaded, head kept) for at most ``incremental_epochs`` epochs."""
         self._check_trainable(train)
-        for attr in ("model_", "tokenizer_", "encoder_", "history_"):
+        warm = bool(self.warm_start) and hasattr(self, "model_")
+        if warm:
+            self._check_warm()
+            with self._seeded(0):
+                self._train(train, dev, warm=True)
+            return self
+        for attr in ("model_", "tokenizer_", "encoder_", "history_", "optimizer_state_"):
             self.__dict__.pop(attr, None)
         self.device_ = self._torch_device()
+        self._precision()  # an unsupported precision fails before the checkpoint is loaded
         with self._seeded(0):
             self._setup(self.model)
             self._train(train, dev)
         return self
 
-    def _train(self, train: Corpus, dev: Corpus | None) -> None:
+    def _check_warm(self) -> None:
+        n = self.incremental_epochs
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
+        head = self.model_.classifier.out_features
+        if head != len(self.labels) or list(self.label_index_) != list(self.labels):
+            raise MultitagError(f"{type(self).__name__}: cannot warm-start, the label set changed since the last fit "
+                                "(the classification head is fixed by the first fit); set warm_start=False")
+
+    def _train(self, train: Corpus, dev: Corpus | None, warm: bool = False) -> None:
         from transformers import get_linear_schedule_with_warmup
 
         chunks, targets = self._examples(train)
@@ -331,6 +384,8 @@ class TransformerTagger(Tagger):
             if not len(dev):
                 raise MultitagError("early stopping needs dev sentences that are fully annotated; the dev corpus has none")
         n_epochs = int(self.max_epochs if use_dev else self.epochs)
+        if warm and self.incremental_epochs is not None:
+            n_epochs = int(self.incremental_epochs)
         total = n_epochs * steps_per_epoch
         if self.max_steps:
             total = min(total, int(self.max_steps))
@@ -341,7 +396,15 @@ class TransformerTagger(Tagger):
             {"params": [p for n, p in net.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
         ]
         opt = torch.optim.AdamW(groups, lr=float(self.learning_rate))
+        previous = getattr(self, "optimizer_state_", None)
+        if warm and self.warm_optimizer and previous is not None:
+            opt.load_state_dict(previous)
+            for g in opt.param_groups:  # the schedule restarts at learning_rate
+                g["lr"] = g["initial_lr"] = float(self.learning_rate)
         sched = get_linear_schedule_with_warmup(opt, 0, max(1, total))
+        precision = self._precision()
+        scaler = P.grad_scaler(precision, self.device_)
+        n_labels = len(self.labels)
         gen = torch.Generator().manual_seed(int(self.seed))
         history: list[dict] = []
         best_f1, best_state, bad, step = -1.0, None, 0, 0
@@ -356,13 +419,19 @@ class TransformerTagger(Tagger):
                 if step >= total:
                     break
                 batch = self._collate(chunks, order[s:s + bs], targets)
-                out = net(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
-                out.loss.backward()
+                with P.autocast(precision, self.device_):
+                    logits = net(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+                # the loss of the token-classification head, from float32 logits
+                loss = F.cross_entropy(logits.float().reshape(-1, n_labels), batch["labels"].reshape(-1),
+                                       ignore_index=IGNORE)
+                scaler.scale(loss).backward()
+                scaler.unscale_(opt)
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                opt.step()
+                scaler.step(opt)
+                scaler.update()
                 sched.step()
                 opt.zero_grad(set_to_none=True)
-                losses.append(float(out.loss.detach()))
+                losses.append(float(loss.detach()))
                 step += 1
                 if step % 25 == 0:
                     log.info("step %d/%d (epoch %d) loss %.4f, %.0fs", step, total, epoch + 1,
@@ -386,6 +455,8 @@ class TransformerTagger(Tagger):
             net.load_state_dict(best_state)
         net.eval()
         self.history_ = history
+        # kept only when a later warm fit will use it (AdamW's moments are twice the model's size)
+        self.optimizer_state_ = opt.state_dict() if self.warm_start and self.warm_optimizer else None
 
     def _dev_f1(self, dev: Corpus) -> float:
         from multitag.evaluation import evaluate

@@ -21,7 +21,7 @@ TINY = {
     BiLSTMTagger: dict(word_dim=16, hidden=16),
     BiLSTMEncDecTagger: dict(word_dim=16, hidden=16, decoder_hidden=16, tag_dim=8),
 }
-FAST = dict(optimizer="adam", lr=0.01, batch_size=8, threads=1)
+FAST = dict(optimizer="adam", lr=0.01, batch_size=8, threads=1, embeddings="random")  # random: fast
 ALL = list(TINY)
 
 
@@ -79,8 +79,8 @@ def test_word2vec_text_file_is_loaded(tmp_path):
     binary = tmp_path / "vec.bin"
     kv.save_word2vec_format(str(binary), binary=True)
     for p in (path, glove, binary):
-        t = CNNBiLSTMCRFTagger(labels=SYNTHETIC_LABELS, seed=0, embeddings=str(p), freeze_embeddings=True,
-                               **{**TINY[CNNBiLSTMCRFTagger], **FAST, "max_epochs": 1})
+        t = CNNBiLSTMCRFTagger(labels=SYNTHETIC_LABELS, seed=0, freeze_embeddings=True,
+                               **{**TINY[CNNBiLSTMCRFTagger], **FAST, "max_epochs": 1, "embeddings": str(p)})
         t.fit(synthetic_corpus(10))
         emb = t.net_.rep.embed.weight.detach().numpy()
         assert emb.shape[1] == 6  # the file's dimension wins over word_dim
@@ -101,7 +101,7 @@ def test_missing_embeddings_file_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("kind", ["fasttext", "word2vec"])
 def test_trained_vectors_use_pool_text(kind):
     pool = synthetic_corpus(30, seed=9, prefix="pool")
-    t = BiLSTMTagger(labels=SYNTHETIC_LABELS, seed=0, embeddings=f"train:{kind}", **{**TINY[BiLSTMTagger], **FAST},
+    t = BiLSTMTagger(labels=SYNTHETIC_LABELS, seed=0, **{**TINY[BiLSTMTagger], **FAST, "embeddings": f"train:{kind}"},
                      max_epochs=1)
     t.observe_unlabeled([s.unlabeled() for s in pool])
     t.fit(synthetic_corpus(5, seed=3))
@@ -184,3 +184,24 @@ def test_check_rejects_bad_configurations_without_training(bad, match):
     with pytest.raises(MultitagError, match=match):
         t.check()
     BiLSTMTagger(labels=SYNTHETIC_LABELS, embeddings="train:fasttext").check()  # a good one passes
+
+
+def test_the_default_embeddings_are_fasttext_vectors_trained_on_the_pool():
+    from multitag_torch import embeddings as E
+    from multitag_torch.vocab import normalize
+
+    assert all(cls(labels=SYNTHETIC_LABELS).embeddings == "train:fasttext" for cls in ALL)
+    pool = [s.unlabeled() for s in synthetic_corpus(30, seed=9, prefix="pool")]
+    train = synthetic_corpus(5, seed=3)
+    kw = {k: v for k, v in FAST.items() if k != "embeddings"}
+    t = BiLSTMTagger(labels=SYNTHETIC_LABELS, seed=0, **TINY[BiLSTMTagger], **kw, max_epochs=1)
+    t.observe_unlabeled(pool).fit(train)
+    seen = {tuple(s.tokens) for s in pool}
+    words, vectors = E.train_vectors("fasttext", [tuple(s.tokens) for s in pool] +
+                                     [tuple(s.tokens) for s in train if tuple(s.tokens) not in seen],
+                                     dim=TINY[BiLSTMTagger]["word_dim"], seed=0)
+    pool_only = {normalize(w) for s in pool for w in s.tokens} - {normalize(w) for s in train for w in s.tokens}
+    assert pool_only
+    emb = t.net_.rep.embed.weight.detach().numpy()
+    for w in pool_only:  # never trained on, so still the FastText vector
+        assert np.allclose(emb[t.words_.index(w)], vectors[words.index(w)], atol=1e-6), w

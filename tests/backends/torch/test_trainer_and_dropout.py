@@ -96,3 +96,82 @@ def test_trained_vectors_are_memoised_and_equal_to_a_fresh_training():
     vec2[0, 0] += 1.0  # a caller changing its copy must not change the memo
     assert np.array_equal(E.train_vectors("word2vec", text, dim=8, seed=3, epochs=2)[1], vec1)
     assert not np.array_equal(E.train_vectors("word2vec", text, dim=8, seed=4, epochs=2)[1], vec1)
+
+
+def test_fp16_training_scales_the_loss_and_still_learns():
+    """The trainer's fp16 path on the CPU (a linear model: torch 2.13 autocasts it in fp16):
+    the loss is scaled by a GradScaler, gradients are unscaled before clipping, weights stay fp32."""
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    x = torch.randn(64, 4)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5], [3.0]])
+    seen = []
+
+    def loss_fn(_):
+        out = model(x)
+        seen.append(out.dtype)
+        return ((out.float() - y) ** 2).squeeze(1)
+
+    hist = train(model, lambda: [None] * 4, loss_fn,
+                 TrainConfig(optimizer="adam", lr=0.05, max_epochs=30, patience=30, clip=1.0, precision="fp16"))
+    assert set(seen) == {torch.float16}
+    assert hist.epochs[-1]["loss"] < 0.1 * hist.epochs[0]["loss"]
+    assert model.weight.dtype == torch.float32
+    assert hist.optimizer_state is not None and hist.optimizer_state["state"]
+
+
+def test_zero_epochs_leave_the_model_untouched():
+    model, hist, _ = _run([], optimizer="adam", lr=0.1, max_epochs=0)
+    assert hist.epochs == [] and float(model.w.detach()) == 0.0
+
+
+def test_keep_mask_rate_resolution_and_seeding():
+    from multitag_torch.mc_dropout import keep_mask
+
+    for p in (0.1, 0.5):
+        m = keep_mask((400, 1000), p)
+        assert m.dtype == torch.float32 and set(m.unique().tolist()) <= {0.0, 1.0}
+        assert abs(1 - float(m.mean()) - p) < 0.004   # 400k draws: 4 sigma is about 0.003
+        rows = m.mean(dim=1)
+        assert float(rows.std()) > 0.005               # independent rows, not one mask repeated
+    torch.manual_seed(3)
+    a = keep_mask((50, 7), 0.3)
+    b = keep_mask((50, 7), 0.3)
+    torch.manual_seed(3)
+    assert torch.equal(keep_mask((50, 7), 0.3), a) and not torch.equal(a, b)
+    assert float(keep_mask((1000,), 0.0).min()) == 1.0
+
+
+def test_sample_dropout_draws_n_masks_and_keeps_the_expectation():
+    from multitag_torch.mc_dropout import sample_dropout, sample_linear
+
+    torch.manual_seed(0)
+    h = torch.rand(30, 16) + 0.5
+    out = sample_dropout(h, 0.25, n=200)
+    assert out.shape == (200, 30, 16)
+    kept = out != 0
+    assert torch.allclose(out[kept], (h.expand_as(out) / 0.75)[kept])
+    assert torch.allclose(out.mean(0), h, rtol=0.25)
+    assert not torch.equal(out[0], out[1])
+    # the last layer of n passes equals the layer applied to the same masked inputs, in any chunking
+    lin = nn.Linear(16, 3)
+    torch.manual_seed(1)
+    full = sample_linear(h, 0.25, 5, lin, chunk_elements=10 ** 9)
+    torch.manual_seed(1)
+    masked = sample_dropout(h, 0.25, n=5)
+    assert torch.allclose(full, lin(masked), atol=1e-6)
+    chunked = sample_linear(h, 0.25, 5, lin, chunk_elements=16 * 5 * 4)
+    assert chunked.shape == (5, 30, 3) and not torch.allclose(chunked, full)
+
+
+def test_our_dropout_samples_with_cheap_masks_only_without_autograd():
+    torch.manual_seed(0)
+    d = Dropout(0.5)
+    x = torch.ones(20000)
+    with sampling([d]), torch.inference_mode():
+        y = d(x)
+    assert abs(float((y == 0).float().mean()) - 0.5) < 0.02 and set(y.unique().tolist()) == {0.0, 2.0}
+    d.train()
+    xg = torch.ones(100, requires_grad=True)
+    d(xg).sum().backward()                      # training: nn.Dropout, gradients through kept units
+    assert set(xg.grad.unique().tolist()) <= {0.0, 2.0}

@@ -44,6 +44,17 @@ def write_tiny_bert(folder: Path, *, max_positions: int = 64, for_mlm: bool = Fa
     return str(folder)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    import torch
+
+    # tiny models on a shared CPU: extra intra-op threads only wait on each other
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory) -> str:
     return write_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
