@@ -19,7 +19,8 @@ TEST = synthetic_corpus(8, seed=1)
 @pytest.fixture
 def saved(tmp_path):
     t = CNNBiLSTMCRFTagger(labels=SYNTHETIC_LABELS, word_dim=8, char_dim=4, char_filters=4, case_dim=2, hidden=8,
-                           optimizer="adam", lr=0.01, batch_size=8, threads=1, max_epochs=4, patience=2)
+                           optimizer="adam", lr=0.01, batch_size=8, threads=1, max_epochs=4, patience=2,
+                           embeddings="random")
     t.fit(synthetic_corpus(30), synthetic_corpus(10, seed=4))
     target = str(tmp_path / "m")
     t.save(target)
@@ -32,7 +33,7 @@ def test_manifest_records_the_training_and_typed_params(saved):
         m = json.load(fh)
     assert m["backend"] == "cnn-bilstm-crf" and registry.name_of(BiLSTMTagger) == "bilstm"
     assert set(m["files"]) == {"arch.json", "vocab.json", "model.safetensors"}
-    assert m["params"]["max_seconds"] is None and m["params"]["threads"] == 1 and m["params"]["embeddings"] is None
+    assert m["params"]["max_seconds"] is None and m["params"]["threads"] == 1 and m["params"]["embeddings"] == "random"
     tr = m["training"]
     assert tr["epochs_run"] == len(t.history_.epochs) and 1 <= tr["best_epoch"] <= tr["epochs_run"] <= 4
     assert tr["best_epoch"] == t.history_.best_epoch and isinstance(tr["seconds"], float)
