@@ -71,7 +71,7 @@ def _run(command: str, backends: str | None, successors: list[str], kw: dict) ->
     config.check_complete()
     out = kw["out"] or os.path.join("runs", f"{command}-{os.path.basename(os.path.normpath(config.data or config.train_file))}")
     t0 = time.perf_counter()
-    run_experiment(config, out, progress=not kw["no_progress"], report=False)
+    run_experiment(config, out, progress=not kw["no_progress"], report=False, describe=True)
     from multitag.report import write_report
 
     paths = write_report(out, x=kw["x_axis"])

@@ -110,13 +110,13 @@ def prepare(config: ExperimentConfig, *, echo: bool = False) -> tuple[Dataset, P
 
 
 def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True, report: bool = True,
-                   stop_after: int | None = None) -> dict:
+                   stop_after: int | None = None, describe: bool | None = None) -> dict:
     """Run (or resume) every compatible run of ``config`` into ``out``; returns a small summary.
 
     ``stop_after`` (tests) ends the process's work after that many iterations have been written, as
     if it had been killed there.
     """
-    ds, p, protocol = prepare(config, echo=progress)
+    ds, p, protocol = prepare(config, echo=progress if describe is None else describe)
     if p.refused:
         seen = set()
         print("incompatible runs, skipped:", file=sys.stderr)

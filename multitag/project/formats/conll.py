@@ -27,6 +27,8 @@ def write_tasks(tasks: Sequence[Task], path: str) -> None:
             if not t.annotated:   # a batch: what the sentence is and what to annotate (an export is plain CoNLL)
                 fh.write(PREFIX + json.dumps(t.ref.to_json()) + "\n")
                 fh.write("# " + t.asked_text() + "\n")
+                if t.score is not None:
+                    fh.write(f"# score: {t.score:.6g} (the model's prediction is in the tag column)\n")
             for i, tok in enumerate(t.tokens):
                 tag = t.tags[i] if t.tags is not None and t.tags[i] is not None else "_"
                 fh.write(f"{tok}\t{tag}\n")

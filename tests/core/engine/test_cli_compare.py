@@ -48,3 +48,11 @@ def test_mismatch_trains_the_successor(tmp_path, data_dir, count_backend):
     assert r.exit_code == 0, r.output
     roles = [json.loads(l)["role"] for l in open(out / "results.jsonl")]
     assert roles.count("successor") == 2 and roles.count("acquisition") == 2
+
+
+def test_compare_prints_what_was_read_per_split(tmp_path, data_dir, count_backend):
+    r = CliRunner().invoke(main, ["compare", "--data", data_dir, "--backends", count_backend, "--strategies", "random",
+                                  "--schedule", "5%x1", "--initial-size", "10%", "--valid", "none", "--out",
+                                  str(tmp_path / "o"), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert "train: " in r.output and "(IOB2): 120 sentences" in r.output and "test: " in r.output
