@@ -16,11 +16,14 @@ from multitag.annotation.levels import get_level
 from multitag.annotation.training_modes import check_mode
 from multitag.data.dataset import Dataset, load_dataset
 from multitag.errors import CompatibilityError, MultitagError
+from multitag.fileio import atomic_write
+from multitag.experiments.cluster import Execution, open_executor
 from multitag.experiments.config import ExperimentConfig
+from multitag.experiments.executor import GridContext, RunOutcome, RunTask
 from multitag.experiments.outdir import OutLock, data_fingerprint, save_or_check
 from multitag.experiments.records import IterationRecord, RunSpec
 from multitag.experiments.results import ResultsStore, iteration_records, reference_records
-from multitag.experiments.simulation import Protocol, Simulation, run_reference
+from multitag.experiments.simulation import Protocol, run_reference
 from multitag.loop import check_compatible
 from multitag.strategies import get_strategy
 
@@ -99,12 +102,16 @@ def prepare(config: ExperimentConfig) -> tuple[Dataset, Plan, Protocol]:
 
 
 def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True, report: bool = True,
-                   stop_after: int | None = None) -> dict:
-    """Run (or resume) every compatible run of ``config`` into ``out``; returns a small summary.
+                   stop_after: int | None = None, execution: Execution | None = None) -> dict:
+    """Run (or resume) every compatible run of ``config`` into ``out``; returns a small summary
+    (``failed``: how many runs raised; their tracebacks are in ``OUT/failed/``).
 
-    ``stop_after`` (tests) ends the process's work after that many iterations have been written, as
-    if it had been killed there.
+    ``execution`` says where the runs execute (default: one after another in this process; see
+    :mod:`multitag.experiments.cluster`); it never changes the records. ``stop_after`` (tests) ends
+    the process's work after that many iterations have been written, as if it had been killed there.
     """
+    execution = execution or Execution()
+    execution.check()
     ds, p, protocol = prepare(config)
     if p.refused:
         seen = set()
@@ -120,7 +127,7 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
         raise MultitagError(f"{out}: cannot create the results folder ({e.strerror})") from None
     with OutLock(out):
         save_or_check(out, config.to_dict(), data_fingerprint(ds))
-        result = _run_locked(config, out, ds, p, protocol, progress=progress, stop_after=stop_after)
+        result = _run_locked(config, out, ds, p, protocol, progress=progress, stop_after=stop_after, execution=execution)
         if report and not result["stopped"]:
             from multitag.report import write_report
 
@@ -128,8 +135,76 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
     return result
 
 
+def run_id(spec: RunSpec) -> str:
+    """A file name for a run (``OUT/failed/<run_id>.txt``)."""
+    text = "_".join([spec.backend, spec.strategy, f"seed{spec.seed}", *spec.successors, spec.level,
+                     spec.training_mode, f"init-{spec.initial}"])
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
+
+
+def failure_report(spec: RunSpec, outcome: RunOutcome) -> str:
+    where = f"worker: {outcome.where}\n" if outcome.where else ""
+    return (f"run: {spec.label()}\nspec: {spec.key()}\n{where}"
+            f"iterations recorded before it failed: {outcome.iterations_done}\n\n{outcome.error}")
+
+
+class _Driver:
+    """The one writer of a results folder: appends each run's iterations, records failures, moves
+    the progress bar (:class:`~multitag.experiments.executor.GridEvents`)."""
+
+    def __init__(self, out: str, store: ResultsStore, n_iter: int, bar, stop_after: int | None):
+        self.out, self.store, self.n_iter, self.bar, self.stop_after = out, store, n_iter, bar, stop_after
+        self.written = 0
+        self.done_iters: dict[int, int] = {}
+        self.failed: list[RunSpec] = []
+        self.finished_runs = 0
+        self.outcomes: dict[int, RunOutcome] = {}
+
+    def iteration(self, task: RunTask, records: list[IterationRecord]) -> None:
+        self.store.append(records)
+        self.written += 1
+        self.done_iters[task.index] = self.done_iters.get(task.index, 0) + 1
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.stop_after is not None and self.written >= self.stop_after:
+            raise _Stop()
+
+    def phase(self, task: RunTask, text: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description(task.spec.label())
+            self.bar.set_postfix_str(text)
+
+    def finished(self, task: RunTask, outcome: RunOutcome) -> None:
+        spec = task.spec
+        self.outcomes[task.index] = outcome
+        path = os.path.join(self.out, "failed", run_id(spec) + ".txt")
+        if outcome.failed:
+            self.failed.append(spec)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            try:
+                with atomic_write(path) as fh:
+                    fh.write(failure_report(spec, outcome))
+            except OSError as e:
+                raise MultitagError(f"{path}: cannot write ({e.strerror})") from None
+            msg = f"{spec.label()}: failed ({outcome.error.strip().splitlines()[-1]}); details: {path}"
+            (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
+        else:
+            self.finished_runs += 1
+            if os.path.exists(path):
+                os.remove(path)  # an earlier failure of this run, now finished
+            if outcome.note is not None:
+                msg = f"{spec.label()}: stopped after iteration {outcome.iterations_done - 1}: {outcome.note}"
+                (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
+        if self.bar is not None:
+            left = self.n_iter - len({r.iteration for r in task.previous}) - self.done_iters.get(task.index, 0)
+            if left > 0:
+                self.bar.update(left)  # a failed run, or one that stopped early: nothing more to come
+            if self.failed:
+                self.bar.set_postfix_str(f"{len(self.failed)} failed")
+
+
 def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protocol: Protocol, *, progress: bool,
-                stop_after: int | None) -> dict:
+                stop_after: int | None, execution: Execution) -> dict:
     store = ResultsStore(os.path.join(out, "results.jsonl"))
     previous = store.load()
     its = iteration_records(previous)
@@ -145,47 +220,34 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
                 store.append([run_reference(name, ds, protocol, make_backend)])
 
     n_iter = len(protocol.budgets) + 1
-    written = 0
+    tasks, done_before = [], 0
+    for index, spec in enumerate(p.runs):
+        mine = [r for r in its if spec.owns(r)]
+        acq = [r for r in mine if r.role == "acquisition"]
+        n_done = len({r.iteration for r in acq})
+        if n_done >= n_iter or any(r.note is not None for r in acq):
+            done_before += n_iter
+            continue
+        done_before += n_done
+        tasks.append(RunTask(index, spec, mine))
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n_iter * len(p.runs), unit="it", file=sys.stderr, dynamic_ncols=True)
+        bar = tqdm(total=n_iter * len(p.runs), initial=done_before, unit="it", file=sys.stderr, dynamic_ncols=True,
+                   desc=f"{len(p.runs)} runs")
+    driver = _Driver(out, store, n_iter, bar, stop_after)
+    context = GridContext(protocol, ds, config.params)
     try:
-        for spec in p.runs:
-            def on_iteration(records: list[IterationRecord], spec=spec):
-                nonlocal written
-                store.append(records)
-                written += 1
-                if bar is not None:
-                    bar.update(1)
-                if stop_after is not None and written >= stop_after:
-                    raise _Stop()
-
-            def phase(text, spec=spec):
-                if bar is not None:
-                    bar.set_description(spec.label())
-                    bar.set_postfix_str(text)
-
-            mine = [r for r in its if spec.owns(r) and r.role == "acquisition"]
-            done_before = len({r.iteration for r in mine})
-            finished = done_before >= n_iter or any(r.note is not None for r in mine)
-            if bar is not None:
-                bar.update(n_iter if finished else min(done_before, n_iter))
-            if finished:
-                continue
-            sim = Simulation(spec, protocol, ds, make_backend=make_backend, on_iteration=on_iteration, progress=phase)
-            sim.run(its)
-            if sim.note is not None:
-                if bar is not None:
-                    bar.update(n_iter - sim.iterations_done)
-                print(f"{spec.label()}: stopped after iteration {sim.iterations_done - 1}: {sim.note}", file=sys.stderr)
+        with open_executor(execution, log=(bar.write if bar is not None else None)) as executor:
+            executor.run(tasks, context, driver)
     except _Stop:
         return {"stopped": True, "out": out}
     finally:
         if bar is not None:
             bar.close()
-    return {"stopped": False, "out": out, "runs": len(p.runs), "refused": len(p.refused)}
+    return {"stopped": False, "out": out, "runs": len(p.runs), "refused": len(p.refused), "failed": len(driver.failed),
+            "failed_dir": os.path.join(out, "failed") if driver.failed else None, "outcomes": driver.outcomes}
 
 
 class _Stop(Exception):
