@@ -92,7 +92,7 @@ def _write_report_if_any(out: str, x_axis: str, failed: int) -> dict | None:
 
 
 def _report_files(paths: dict) -> str:
-    return ", ".join(paths[k] for k in ("summary_md", "report_html", "summary_csv", "curves_png") if k in paths)
+    return ", ".join(paths[k] for k in ("summary_md", "report_html", "summary_csv", "curves_png", "profile_png") if k in paths)
 
 
 @main.command("compare")
@@ -120,7 +120,7 @@ def mismatch_cmd(acquisition: str, successors: tuple[str, ...], **kw) -> None:
 @click.argument("out", type=click.Path(exists=True, file_okay=False))
 @click.option("--x", "x_axis", default="tokens", show_default=True, type=click.Choice(["tokens", "seconds"]))
 def report_cmd(out: str, x_axis: str) -> None:
-    """Rewrite the report of OUT (summary.md, report.html, summary.csv, curves.png) from OUT/results.jsonl."""
+    """Rewrite the report of OUT (summary.md, report.html, summary.csv, curves.png, profile.png) from OUT/results.jsonl."""
     from multitag.report import write_report
 
     paths = write_report(out, x=x_axis)
