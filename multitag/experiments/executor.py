@@ -48,7 +48,8 @@ class GridContext:
 class RunOutcome:
     """How a run ended. ``error`` is the traceback text of a failed run (``None`` when it finished);
     ``note`` says why a finished run stopped early; ``devices`` the ``device`` each backend was built
-    with where it was chosen for the run's GPU; ``seconds`` the time spent in the simulation;
+    with where it was chosen for the run's GPU; ``seconds`` the time spent in the simulation
+    (``cpu_seconds`` its thread's CPU time);
     ``where`` the worker that ran it (``None`` in this process); ``resumed_from`` how many of its
     iterations were already finished when the (last) attempt started."""
 
@@ -57,6 +58,7 @@ class RunOutcome:
     error: str | None = None
     devices: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0            # CPU time of the thread that ran the simulation
     where: str | None = None
     resumed_from: int | None = None     # iterations already finished when this attempt started
     timings: dict[str, float] = field(default_factory=dict)   # task start/end, simulation start/end (time.time())
@@ -111,7 +113,7 @@ def simulate_run(spec: RunSpec, context: GridContext, previous: Sequence[Iterati
         except BaseException as e:  # the driver's failure (a full disk, a stop): not the run's
             raise DriverError(e) from e
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     outcome.timings["simulation_start"] = time.time()
     outcome.resumed_from = len({r.iteration for r in previous if spec.owns(r)})
     sim = None
@@ -125,6 +127,7 @@ def simulate_run(spec: RunSpec, context: GridContext, previous: Sequence[Iterati
         outcome.error = traceback.format_exc()
         outcome.iterations_done = sim.iterations_done if sim is not None else outcome.resumed_from
     outcome.seconds = time.perf_counter() - t0
+    outcome.cpu_seconds = time.thread_time() - c0
     outcome.timings["simulation_end"] = time.time()
     return outcome
 

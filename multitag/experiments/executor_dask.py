@@ -105,7 +105,8 @@ class DaskExecutor:
     """Runs every run as a task of the cluster behind ``client`` (see the module docstring).
 
     ``timings`` (after :meth:`run`): per grid index, when the driver submitted the task and received
-    its result (``time.time()``), for the overhead measurement of ``benchmarks/grid_scaling.py``.
+    its result (``time.time()``) and how long scattering the data took; they are also added to each
+    outcome's ``timings`` (for the overhead measurement of ``benchmarks/grid_scaling.py``).
     """
 
     def __init__(self, client: Any, *, gpus_per_run: int = 0):
@@ -164,7 +165,9 @@ class DaskExecutor:
                 for group in result["groups"]:
                     stream.add(int(group["iteration"]),
                                [parse_record(d, f"dask result run {index}") for d in group["records"]], events)
-                events.finished(stream.task, result["outcome"])
+                outcome = result["outcome"]
+                outcome.timings.update(self.timings[index])
+                events.finished(stream.task, outcome)
         finally:
             pending = [futures[i] for i in remaining]
             if pending:
