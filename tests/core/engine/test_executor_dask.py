@@ -205,23 +205,42 @@ def _cli(site, args, **kw):
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
+def _children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    if f"PPid:\t{pid}\n" in fh.read():
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
 def test_a_killed_driver_resumes_the_grid_when_run_again(site, sequential_reference, tmp_path):
-    ref = sequential_reference("dcount-slow", schedule="5%x6", strategies=["random", "mnlp"],
+    ref = sequential_reference("dcount-slow", schedule="5%x5", strategies=["random", "mnlp"], seeds=1,
                                params={"dcount-slow": {"delay": 0.0}})
     out = tmp_path / "out"
     args = ["compare", "--data", sequential_reference.data, "--backends", "dcount-slow", "--strategies", "random,mnlp",
-            "--seeds", "2", "--schedule", "5%x6", "--initial-size", "10%", "--valid", "none", "--out", str(out),
+            "--seeds", "1", "--schedule", "5%x5", "--initial-size", "10%", "--valid", "none", "--out", str(out),
             "--no-progress", "--workers", "2", "--param", "delay=0.3"]
     p = _cli(site, args)
     results = out / "results.jsonl"
     deadline = time.time() + 120
-    while time.time() < deadline and len(_lines(results)) < 4 and p.poll() is None:
+    while time.time() < deadline and len(_lines(results)) < 2 and p.poll() is None:
         time.sleep(0.05)
     assert p.poll() is None, p.communicate()
     before = len(_lines(results))
+    children = _children(p.pid)
+    assert len(children) >= 2                 # the local cluster's worker processes
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
-    assert 4 <= before < 4 * 7
+    assert 2 <= before < 2 * 6
+    deadline = time.time() + 60               # the workers do not outlive their driver
+    while time.time() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
+        time.sleep(0.2)
+    assert not [c for c in children if os.path.exists(f"/proc/{c}")]
     p = _cli(site, args)
     stdout, stderr = p.communicate(timeout=240)
     assert p.returncode == 0, stderr
