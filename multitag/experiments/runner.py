@@ -142,10 +142,12 @@ def run_id(spec: RunSpec) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
 
 
-def failure_report(spec: RunSpec, outcome: RunOutcome) -> str:
+def failure_report(spec: RunSpec, outcome: RunOutcome, recorded: int) -> str:
+    """The text of ``OUT/failed/<run>.txt``: the run, its spec, where it ran, the iterations of it
+    that are in ``results.jsonl`` (a rerun resumes after them) and the traceback."""
     where = f"worker: {outcome.where}\n" if outcome.where else ""
     return (f"run: {spec.label()}\nspec: {spec.key()}\n{where}"
-            f"iterations recorded before it failed: {outcome.iterations_done}\n\n{outcome.error}")
+            f"iterations recorded before it failed: {recorded}\n\n{outcome.error}")
 
 
 class _Driver:
@@ -182,8 +184,9 @@ class _Driver:
             self.failed.append(spec)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             try:
+                recorded = len({r.iteration for r in task.previous}) + self.done_iters.get(task.index, 0)
                 with atomic_write(path) as fh:
-                    fh.write(failure_report(spec, outcome))
+                    fh.write(failure_report(spec, outcome, recorded))
             except OSError as e:
                 raise MultitagError(f"{path}: cannot write ({e.strerror})") from None
             msg = f"{spec.label()}: failed ({outcome.error.strip().splitlines()[-1]}); details: {path}"
