@@ -154,13 +154,15 @@ class _Driver:
     """The one writer of a results folder: appends each run's iterations, records failures, moves
     the progress bar (:class:`~multitag.experiments.executor.GridEvents`)."""
 
-    def __init__(self, out: str, store: ResultsStore, n_iter: int, bar, stop_after: int | None):
+    def __init__(self, out: str, store: ResultsStore, n_iter: int, bar, stop_after: int | None, *, runs: int = 0,
+                 runs_done: int = 0):
         self.out, self.store, self.n_iter, self.bar, self.stop_after = out, store, n_iter, bar, stop_after
+        self.runs, self.runs_done = runs, runs_done
         self.written = 0
         self.done_iters: dict[int, int] = {}
         self.failed: list[RunSpec] = []
-        self.finished_runs = 0
         self.outcomes: dict[int, RunOutcome] = {}
+        self._describe()
 
     def iteration(self, task: RunTask, records: list[IterationRecord]) -> None:
         self.store.append(records)
@@ -173,8 +175,12 @@ class _Driver:
 
     def phase(self, task: RunTask, text: str) -> None:
         if self.bar is not None:
-            self.bar.set_description(task.spec.label())
-            self.bar.set_postfix_str(text)
+            self.bar.set_postfix_str(f"{task.spec.label()}: {text}")
+
+    def _describe(self) -> None:
+        if self.bar is not None:
+            failed = f", {len(self.failed)} failed" if self.failed else ""
+            self.bar.set_description(f"runs {self.runs_done}/{self.runs} done{failed}")
 
     def finished(self, task: RunTask, outcome: RunOutcome) -> None:
         spec = task.spec
@@ -192,18 +198,17 @@ class _Driver:
             msg = f"{spec.label()}: failed ({outcome.error.strip().splitlines()[-1]}); details: {path}"
             (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
         else:
-            self.finished_runs += 1
             if os.path.exists(path):
                 os.remove(path)  # an earlier failure of this run, now finished
             if outcome.note is not None:
                 msg = f"{spec.label()}: stopped after iteration {outcome.iterations_done - 1}: {outcome.note}"
                 (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
+        self.runs_done += 0 if outcome.failed else 1
         if self.bar is not None:
             left = self.n_iter - len({r.iteration for r in task.previous}) - self.done_iters.get(task.index, 0)
             if left > 0:
                 self.bar.update(left)  # a failed run, or one that stopped early: nothing more to come
-            if self.failed:
-                self.bar.set_postfix_str(f"{len(self.failed)} failed")
+            self._describe()
 
 
 def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protocol: Protocol, *, progress: bool,
@@ -237,9 +242,8 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n_iter * len(p.runs), initial=done_before, unit="it", file=sys.stderr, dynamic_ncols=True,
-                   desc=f"{len(p.runs)} runs")
-    driver = _Driver(out, store, n_iter, bar, stop_after)
+        bar = tqdm(total=n_iter * len(p.runs), initial=done_before, unit="it", file=sys.stderr, dynamic_ncols=True)
+    driver = _Driver(out, store, n_iter, bar, stop_after, runs=len(p.runs), runs_done=len(p.runs) - len(tasks))
     context = GridContext(protocol, ds, config.params)
     try:
         with open_executor(execution, log=(bar.write if bar is not None else None)) as executor:

@@ -126,8 +126,10 @@ def test_one_progress_bar_counts_every_iteration_of_the_grid(tmp_path, data_dir,
     run_experiment(config, str(tmp_path / "out"), progress=True, report=False)
     err = capsys.readouterr().err
     assert "12/12" in err and "/13" not in err     # 4 runs x 3 iterations, one bar
+    assert "runs 0/4 done" in err and "runs 4/4 done" in err
     run_experiment(config, str(tmp_path / "out"), progress=True, report=False)   # resumed: starts full
-    assert "12/12" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "runs 4/4 done" in err and "12/12" in err
 
 
 def test_run_ids_are_file_names_and_distinct():
