@@ -102,7 +102,7 @@ def simulate_run(spec: RunSpec, context: GridContext, previous: Sequence[Iterati
 
     def make_backend(name: str, seed: int):
         given = context.params.get(name, {})
-        extra = device_params(registry.resolve(name).cls, given, gpu_ordinals)
+        extra = device_params(registry.resolve(name).cls, given, gpu_ordinals) if gpu_ordinals else {}
         if extra:
             outcome.devices[name] = extra["device"]
         return registry.create(name, labels=data.labels, seed=seed, **given, **extra)
