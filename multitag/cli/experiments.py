@@ -47,6 +47,14 @@ def _al_options(f):
         click.option("--param", "params", multiple=True, help="Backend parameter KEY=VALUE or BACKEND:KEY=VALUE (repeatable; `multitag backends NAME` lists them)."),
         click.option("--out", default=None, type=click.Path(), help="Output folder (default: runs/<command>-<data>)."),
         click.option("--no-progress", is_flag=True, help="No progress bar."),
+        click.option("--workers", type=int, default=None,
+                     help="Run the grid on a local Dask cluster of N worker processes (127.0.0.1; needs multitag[dask]). "
+                          "Records are the same as sequentially."),
+        click.option("--threads-per-worker", type=int, default=None,
+                     help="Threads of each local worker [default: so that workers x threads = cores]."),
+        click.option("--scheduler", default=None, help="Run the grid on an existing Dask cluster (tcp://HOST:8786)."),
+        click.option("--gpus-per-run", type=int, default=0, show_default=True,
+                     help="GPUs each run holds (Dask resource GPU); with --workers each worker gets its own GPU(s)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -60,6 +68,7 @@ _SETTINGS = ("data", "train_file", "dev_file", "test_file", "scheme", "strategie
 
 def _run(command: str, backends: str | None, successors: list[str], kw: dict) -> None:
     from multitag.experiments.config import config_from_sources
+    from multitag.experiments.cluster import Execution
     from multitag.experiments.runner import run_experiment
 
     options = {k: kw[k] for k in _SETTINGS if kw[k] is not None}
@@ -70,13 +79,33 @@ def _run(command: str, backends: str | None, successors: list[str], kw: dict) ->
     config = config_from_sources(yaml_path=kw["config"], options=options, params=kw["params"], cost=kw["cost"])
     config.check_complete()
     out = kw["out"] or os.path.join("runs", f"{command}-{os.path.basename(os.path.normpath(config.data or config.train_file))}")
+    execution = Execution(workers=kw["workers"], threads_per_worker=kw["threads_per_worker"], scheduler=kw["scheduler"],
+                          gpus_per_run=kw["gpus_per_run"])
     t0 = time.perf_counter()
-    run_experiment(config, out, progress=not kw["no_progress"], report=False, describe=True)
+    result = run_experiment(config, out, progress=not kw["no_progress"], report=False, execution=execution,
+                            describe=True)
+    paths = _write_report_if_any(out, kw["x_axis"], result["failed"])
+    click.echo(f"done in {time.perf_counter() - t0:.0f}s; results: {os.path.join(out, 'results.jsonl')}")
+    if paths:
+        click.echo(f"report: {_report_files(paths)}")
+    if result["failed"]:
+        raise MultitagError(f"{result['failed']} of {result['runs']} runs failed (the others finished); tracebacks in "
+                            f"{result['failed_dir']}/; the same command again retries them")
+
+
+def _write_report_if_any(out: str, x_axis: str, failed: int) -> dict | None:
     from multitag.report import write_report
 
-    paths = write_report(out, x=kw["x_axis"])
-    click.echo(f"done in {time.perf_counter() - t0:.0f}s; results: {os.path.join(out, 'results.jsonl')}")
-    click.echo(f"report: {paths['summary_md']}, {paths['summary_csv']}, {paths['curves_png']}")
+    try:
+        return write_report(out, x=x_axis)
+    except MultitagError:
+        if failed:
+            return None  # every run failed before its first iteration: nothing to report
+        raise
+
+
+def _report_files(paths: dict) -> str:
+    return ", ".join(paths[k] for k in ("summary_md", "report_html", "summary_csv", "curves_png", "profile_png") if k in paths)
 
 
 @main.command("compare")
@@ -104,8 +133,8 @@ def mismatch_cmd(acquisition: str, successors: tuple[str, ...], **kw) -> None:
 @click.argument("out", type=click.Path(exists=True, file_okay=False))
 @click.option("--x", "x_axis", default="tokens", show_default=True, type=click.Choice(["tokens", "seconds"]))
 def report_cmd(out: str, x_axis: str) -> None:
-    """Rewrite OUT/summary.md, OUT/summary.csv and OUT/curves.png from OUT/results.jsonl."""
+    """Rewrite the report of OUT (summary.md, report.html, summary.csv, curves.png, profile.png) from OUT/results.jsonl."""
     from multitag.report import write_report
 
     paths = write_report(out, x=x_axis)
-    click.echo(f"report: {paths['summary_md']}, {paths['summary_csv']}, {paths['curves_png']}")
+    click.echo(f"report: {_report_files(paths)}")

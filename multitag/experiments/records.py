@@ -192,3 +192,10 @@ def parse_record(d: Any, where: str) -> IterationRecord | ReferenceRecord:
     if d.get("role") == "reference":
         return ReferenceRecord.from_json(d, where)
     return IterationRecord.from_json(d, where)
+
+
+def run_id(spec: RunSpec) -> str:
+    """A file name for a run (``OUT/failed/<run_id>.txt``, ``OUT/checkpoints/<run_id>/``)."""
+    text = "_".join([spec.backend, spec.strategy, f"seed{spec.seed}", *spec.successors, spec.level,
+                     spec.training_mode, f"init-{spec.initial}"])
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)

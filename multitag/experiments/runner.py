@@ -16,11 +16,14 @@ from multitag.annotation.levels import get_level
 from multitag.annotation.training_modes import check_mode
 from multitag.data.dataset import Dataset, load_dataset
 from multitag.errors import CompatibilityError, MultitagError
+from multitag.fileio import atomic_write
+from multitag.experiments.cluster import Execution, open_executor
 from multitag.experiments.config import ExperimentConfig
+from multitag.experiments.executor import GridContext, RunOutcome, RunTask
 from multitag.experiments.outdir import OutLock, data_fingerprint, save_or_check
-from multitag.experiments.records import IterationRecord, RunSpec
+from multitag.experiments.records import IterationRecord, RunSpec, run_id
 from multitag.experiments.results import ResultsStore, iteration_records, reference_records
-from multitag.experiments.simulation import Protocol, Simulation, run_reference
+from multitag.experiments.simulation import Protocol, run_reference
 from multitag.loop import check_compatible
 from multitag.strategies import get_strategy
 
@@ -110,12 +113,18 @@ def prepare(config: ExperimentConfig, *, echo: bool = False) -> tuple[Dataset, P
 
 
 def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True, report: bool = True,
-                   stop_after: int | None = None, describe: bool | None = None) -> dict:
-    """Run (or resume) every compatible run of ``config`` into ``out``; returns a small summary.
+                   stop_after: int | None = None, execution: Execution | None = None,
+                   describe: bool | None = None) -> dict:
+    """Run (or resume) every compatible run of ``config`` into ``out``; returns a small summary
+    (``failed``: how many runs raised; their tracebacks are in ``OUT/failed/``).
 
-    ``stop_after`` (tests) ends the process's work after that many iterations have been written, as
-    if it had been killed there.
+    ``execution`` says where the runs execute (default: one after another in this process; see
+    :mod:`multitag.experiments.cluster`); it never changes the records. ``stop_after`` (tests) ends
+    the process's work after that many iterations have been written, as if it had been killed there.
+    ``describe`` prints what was read per split (default: when there is a progress bar).
     """
+    execution = execution or Execution()
+    execution.check()
     ds, p, protocol = prepare(config, echo=progress if describe is None else describe)
     if p.refused:
         seen = set()
@@ -131,7 +140,7 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
         raise MultitagError(f"{out}: cannot create the results folder ({e.strerror})") from None
     with OutLock(out):
         save_or_check(out, config.to_dict(), data_fingerprint(ds))
-        result = _run_locked(config, out, ds, p, protocol, progress=progress, stop_after=stop_after)
+        result = _run_locked(config, out, ds, p, protocol, progress=progress, stop_after=stop_after, execution=execution)
         if report and not result["stopped"]:
             from multitag.report import write_report
 
@@ -139,8 +148,77 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
     return result
 
 
+def failure_report(spec: RunSpec, outcome: RunOutcome, recorded: int) -> str:
+    """The text of ``OUT/failed/<run>.txt``: the run, its spec, where it ran, the iterations of it
+    that are in ``results.jsonl`` (a rerun resumes after them) and the traceback."""
+    where = f"worker: {outcome.where}\n" if outcome.where else ""
+    return (f"run: {spec.label()}\nspec: {spec.key()}\n{where}"
+            f"iterations recorded before it failed: {recorded}\n\n{outcome.error}")
+
+
+class _Driver:
+    """The one writer of a results folder: appends each run's iterations, records failures, moves
+    the progress bar (:class:`~multitag.experiments.executor.GridEvents`)."""
+
+    def __init__(self, out: str, store: ResultsStore, n_iter: int, bar, stop_after: int | None, *, runs: int = 0,
+                 runs_done: int = 0):
+        self.out, self.store, self.n_iter, self.bar, self.stop_after = out, store, n_iter, bar, stop_after
+        self.runs, self.runs_done = runs, runs_done
+        self.written = 0
+        self.done_iters: dict[int, int] = {}
+        self.failed: list[RunSpec] = []
+        self.outcomes: dict[int, RunOutcome] = {}
+        self._describe()
+
+    def iteration(self, task: RunTask, records: list[IterationRecord]) -> None:
+        self.store.append(records)
+        self.written += 1
+        self.done_iters[task.index] = self.done_iters.get(task.index, 0) + 1
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.stop_after is not None and self.written >= self.stop_after:
+            raise _Stop()
+
+    def phase(self, task: RunTask, text: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{task.spec.label()}: {text}")
+
+    def _describe(self) -> None:
+        if self.bar is not None:
+            failed = f", {len(self.failed)} failed" if self.failed else ""
+            self.bar.set_description(f"runs {self.runs_done}/{self.runs} done{failed}")
+
+    def finished(self, task: RunTask, outcome: RunOutcome) -> None:
+        spec = task.spec
+        self.outcomes[task.index] = outcome
+        path = os.path.join(self.out, "failed", run_id(spec) + ".txt")
+        if outcome.failed:
+            self.failed.append(spec)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            try:
+                recorded = len({r.iteration for r in task.previous}) + self.done_iters.get(task.index, 0)
+                with atomic_write(path) as fh:
+                    fh.write(failure_report(spec, outcome, recorded))
+            except OSError as e:
+                raise MultitagError(f"{path}: cannot write ({e.strerror})") from None
+            msg = f"{spec.label()}: failed ({outcome.error.strip().splitlines()[-1]}); details: {path}"
+            (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
+        else:
+            if os.path.exists(path):
+                os.remove(path)  # an earlier failure of this run, now finished
+            if outcome.note is not None:
+                msg = f"{spec.label()}: stopped after iteration {outcome.iterations_done - 1}: {outcome.note}"
+                (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
+        self.runs_done += 0 if outcome.failed else 1
+        if self.bar is not None:
+            left = self.n_iter - len({r.iteration for r in task.previous}) - self.done_iters.get(task.index, 0)
+            if left > 0:
+                self.bar.update(left)  # a failed run, or one that stopped early: nothing more to come
+            self._describe()
+
+
 def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protocol: Protocol, *, progress: bool,
-                stop_after: int | None) -> dict:
+                stop_after: int | None, execution: Execution) -> dict:
     store = ResultsStore(os.path.join(out, "results.jsonl"))
     previous = store.load()
     its = iteration_records(previous)
@@ -159,57 +237,34 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
                 store.append([run_reference(name, ds, protocol, make_backend)])
 
     n_iter = len(protocol.budgets) + 1
-    written = 0
+    tasks, done_before = [], 0
+    for index, spec in enumerate(p.runs):
+        mine = [r for r in its if spec.owns(r)]
+        acq = [r for r in mine if r.role == "acquisition"]
+        n_done = len({r.iteration for r in acq})
+        if n_done >= n_iter or any(r.note is not None for r in acq):
+            done_before += n_iter
+            continue
+        done_before += n_done
+        tasks.append(RunTask(index, spec, mine))
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n_iter * len(p.runs), unit="it", file=sys.stderr, dynamic_ncols=True)
+        bar = tqdm(total=n_iter * len(p.runs), initial=done_before, unit="it", file=sys.stderr, dynamic_ncols=True)
+    driver = _Driver(out, store, n_iter, bar, stop_after, runs=len(p.runs), runs_done=len(p.runs) - len(tasks))
+    context = GridContext(protocol, ds, config.params,
+                          checkpoints=os.path.join(out, "checkpoints") if config.incremental else None)
     try:
-        for spec in p.runs:
-            def on_iteration(records: list[IterationRecord], spec=spec):
-                nonlocal written
-                store.append(records)
-                written += 1
-                if bar is not None:
-                    bar.update(1)
-                if stop_after is not None and written >= stop_after:
-                    raise _Stop()
-
-            def phase(text, spec=spec):
-                if bar is not None:
-                    bar.set_description(spec.label())
-                    bar.set_postfix_str(text)
-
-            mine = [r for r in its if spec.owns(r) and r.role == "acquisition"]
-            done_before = len({r.iteration for r in mine})
-            finished = done_before >= n_iter or any(r.note is not None for r in mine)
-            if bar is not None:
-                bar.update(n_iter if finished else min(done_before, n_iter))
-            if finished:
-                continue
-            sim = Simulation(spec, protocol, ds, make_backend=make_backend, on_iteration=on_iteration, progress=phase,
-                             checkpoints=os.path.join(out, "checkpoints", run_folder(spec)) if config.incremental else None)
-            sim.run(its)
-            if sim.note is not None:
-                if bar is not None:
-                    bar.update(n_iter - sim.iterations_done)
-                print(f"{spec.label()}: stopped after iteration {sim.iterations_done - 1}: {sim.note}", file=sys.stderr)
+        with open_executor(execution, log=(bar.write if bar is not None else None)) as executor:
+            executor.run(tasks, context, driver)
     except _Stop:
         return {"stopped": True, "out": out}
     finally:
         if bar is not None:
             bar.close()
-    return {"stopped": False, "out": out, "runs": len(p.runs), "refused": len(p.refused)}
-
-
-def run_folder(spec: RunSpec) -> str:
-    """A folder name for one run (its checkpoints)."""
-    import re
-
-    parts = [spec.backend, spec.strategy, f"seed{spec.seed}", spec.level, spec.training_mode, spec.initial,
-             *(f"succ-{s}" for s in spec.successors)]
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(parts))
+    return {"stopped": False, "out": out, "runs": len(p.runs), "refused": len(p.refused), "failed": len(driver.failed),
+            "failed_dir": os.path.join(out, "failed") if driver.failed else None, "outcomes": driver.outcomes}
 
 
 class _Stop(Exception):

@@ -1,4 +1,12 @@
-"""Reports of an experiment folder: ``summary.md``, ``summary.csv`` and ``curves.png``."""
+"""Reports of an experiment folder: ``summary.md``, a self-contained ``report.html``, ``summary.csv``,
+``curves.png`` and ``profile.png``.
+
+Both ``summary.md`` and ``report.html`` are rendered from the same blocks
+(:mod:`multitag.report.document`) and begin with what was run (:mod:`multitag.report.context`:
+the settings in ``OUT/config.yaml``, split sizes, pool, seeds); then the per-strategy table, the
+learning curves, the selection profile of each strategy (:mod:`multitag.report.profile`, when the
+data is still where the configuration says) and the learning-curve tables.
+"""
 from __future__ import annotations
 
 import csv
@@ -6,8 +14,12 @@ import io
 import os
 
 from multitag.errors import MultitagError
+from multitag.experiments.records import IterationRecord
 from multitag.experiments.results import ResultsStore
 from multitag.fileio import atomic_write
+from multitag.report.context import STD_NOTE, ReportContext, read_context
+from multitag.report.document import Block, Heading, Image, Paragraph, Table, render_html, render_markdown
+from multitag.report.profile import PoolProfile, SelectionProfile, document_index, pool_profile, selection_profiles
 from multitag.report.summary import Curve, curves
 
 
@@ -15,27 +27,97 @@ def _fmt_reach(v) -> str:
     return "not reached" if v is None else f"{v * 100:.1f}%"
 
 
-def summary_markdown(cs: list[Curve]) -> str:
-    lines = ["# Summary", "", "## Per strategy", "",
-             "| model / strategy | seeds | final F1 | AULC | tokens to 95% | tokens to 99% | full-data F1 | train s/it | predict s/it | select s/it |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+def _strategy_table(cs: list[Curve]) -> Table:
+    rows = []
     for c in cs:
-        ref = "" if c.reference_f1 is None else f"{c.reference_f1:.4f}"
-        lines.append(
-            f"| {c.name} | {max(c.n_seeds)} | {c.f1_mean[-1]:.4f} ± {c.f1_std[-1]:.4f} | {c.aulc:.4f} ± {c.aulc_std:.4f} | "
-            f"{_fmt_reach(c.reach.get('95%')) if c.reference_f1 is not None else '-'} | "
-            f"{_fmt_reach(c.reach.get('99%')) if c.reference_f1 is not None else '-'} | {ref} | "
-            f"{c.phase_seconds['train_seconds']:.2f} | {c.phase_seconds['predict_seconds']:.2f} | {c.phase_seconds['select_seconds']:.3f} |")
-    lines += ["", "AULC: area under the F1 curve over the fraction of pool tokens annotated, divided by that range (a mean F1).",
-              "Tokens to 95%/99%: the first iteration whose mean F1 reaches that share of the full-data F1 (`--full-reference`).",
-              "", "## Learning curves (mean ± std over seeds)", ""]
+        has_ref = c.reference_f1 is not None
+        rows.append([
+            c.name, str(max(c.n_seeds)), f"{c.f1_mean[-1]:.4f} ± {c.f1_std[-1]:.4f}", f"{c.aulc:.4f} ± {c.aulc_std:.4f}",
+            _fmt_reach(c.reach.get("95%")) if has_ref else "-", _fmt_reach(c.reach.get("99%")) if has_ref else "-",
+            f"{c.reference_f1:.4f}" if has_ref else "", f"{c.phase_seconds['train_seconds']:.2f}",
+            f"{c.phase_seconds['predict_seconds']:.2f}", f"{c.phase_seconds['select_seconds']:.3f}"])
+    return Table(["model / strategy", "seeds", "final F1", "AULC", "tokens to 95%", "tokens to 99%", "full-data F1",
+                  "train s/it", "predict s/it", "select s/it"], rows)
+
+
+def _curve_tables(cs: list[Curve]) -> list[Block]:
+    out: list[Block] = []
     for c in cs:
-        lines += [f"### {c.name}", "", "| iteration | tokens annotated | % of pool | est. seconds | F1 |", "|---|---|---|---|---|"]
-        for i, it in enumerate(c.iterations):
-            lines.append(f"| {it} | {c.tokens_mean[i]:.0f} ± {c.tokens_std[i]:.0f} | {c.fraction_mean[i] * 100:.2f} | "
-                         f"{c.seconds_mean[i]:.0f} | {c.f1_mean[i]:.4f} ± {c.f1_std[i]:.4f} |")
-        lines.append("")
-    return "\n".join(lines)
+        out.append(Heading(3, c.name))
+        out.append(Table(["iteration", "tokens annotated", "% of pool", "est. seconds", "F1"], [
+            [str(it), f"{c.tokens_mean[i]:.0f} ± {c.tokens_std[i]:.0f}", f"{c.fraction_mean[i] * 100:.2f}",
+             f"{c.seconds_mean[i]:.0f}", f"{c.f1_mean[i]:.4f} ± {c.f1_std[i]:.4f}"] for i, it in enumerate(c.iterations)]))
+    return out
+
+
+def _pct(v: float) -> str:
+    return f"{v * 100:.1f}%"
+
+
+def _profile_blocks(pool: PoolProfile, profiles: list[SelectionProfile], has_docs: bool) -> list[Block]:
+    def lengths(st) -> str:
+        return f"{st.p10:.0f} / {st.p50:.0f} / {st.p90:.0f}"
+
+    docs_pool = f"{pool.n_documents:,}" if pool.n_documents is not None else "-"
+    rows = [["pool", "-", f"{pool.n_sentences:,}", f"{pool.n_tokens:,}", f"{pool.length.mean:.1f}", lengths(pool.length),
+             f"{pool.entities_per_100_tokens:.1f}", docs_pool]]
+    for p in profiles:
+        docs = "-"
+        if p.documents is not None and pool.n_documents:
+            docs = f"{p.documents:,.0f} ± {p.documents_std:.0f} ({p.documents / pool.n_documents * 100:.0f}%)"
+        rows.append([p.name, str(p.seeds), f"{p.sentences:,.0f}", f"{p.tokens:,.0f}", f"{p.length.mean:.1f}",
+                     lengths(p.length), f"{p.entities_per_100_tokens:.1f}", docs])
+    types = sorted(set(pool.entity_mix) | {t for p in profiles for t in p.entity_mix})
+    mix = [["pool"] + [_pct(pool.entity_mix.get(t, 0.0)) for t in types]]
+    mix += [[p.name] + [_pct(p.entity_mix.get(t, 0.0)) for t in types] for p in profiles]
+    doc_note = ("Documents: the `-DOCSTART-` boundaries of the pool's file (the reader skips those lines; they are "
+                "read here from the file); a document is touched when any of its sentences was chosen."
+                if has_docs else "Documents are not counted: the data has no document boundaries (`-DOCSTART-`).")
+    return [
+        Paragraph("What each strategy chose over its whole run, against the pool it chose from (as paper 002's genre "
+                  "analysis): the seed set is left out (the seed-set selection chose it, not the strategy); per seed, "
+                  "then the mean over seeds (± std, ddof=0); lengths are pooled over seeds. At entity or token level "
+                  "a sentence counts when any of its tokens was asked, an entity when any of its tokens was revealed."),
+        Table(["selection", "seeds", "sentences / seed", "tokens revealed / seed", "mean length",
+               "length p10 / p50 / p90", "entities per 100 tokens", "documents touched"], rows),
+        Paragraph("Entity-type mix of what was revealed (share of the entities), against the pool's:"),
+        Table(["selection"] + types, mix),
+        Paragraph(doc_note),
+    ]
+
+
+def report_blocks(cs: list[Curve], context: ReportContext | None, *, curves_image: bytes | None = None,
+                  profile: tuple[PoolProfile, list[SelectionProfile]] | None = None,
+                  profile_image: bytes | None = None) -> list[Block]:
+    """The report's content (see the module docstring); images are PNG bytes (or left out)."""
+    blocks: list[Block] = [Heading(1, "Summary"), Heading(2, "What was run")]
+    if context is not None and context.rows:
+        blocks.append(Table(["setting", "value"], [[k, v] for k, v in context.rows]))
+    n = max((max(c.n_seeds) for c in cs), default=0)
+    blocks.append(Paragraph(f"{STD_NOTE} Computed over {n} seed{'s' if n != 1 else ''}."))
+    blocks += [Heading(2, "Per strategy"), _strategy_table(cs),
+               Paragraph("AULC: area under the F1 curve over the fraction of pool tokens annotated, divided by that range "
+                         "(a mean F1). Tokens to 95%/99%: the first iteration whose mean F1 reaches that share of the "
+                         "full-data F1 (`--full-reference`).")]
+    if curves_image is not None:
+        blocks += [Heading(2, "Learning curves"), Image("F1 against tokens annotated (mean ± std over seeds)",
+                                                        "curves.png", curves_image)]
+    blocks.append(Heading(2, "Selection profile"))
+    if profile is not None:
+        pool, profiles = profile
+        blocks += _profile_blocks(pool, profiles, pool.n_documents is not None)
+        if profile_image is not None:
+            blocks.append(Image("sentence lengths chosen against the pool", "profile.png", profile_image))
+    else:
+        why = context.data_problem if context is not None and context.data_problem else "no data"
+        blocks.append(Paragraph(f"Not available: it needs the data, and {why}."))
+    blocks.append(Heading(2, "Learning curves (mean ± std over seeds)"))
+    blocks += _curve_tables(cs)
+    return blocks
+
+
+def summary_markdown(cs: list[Curve], context: ReportContext | None = None, **kw) -> str:
+    return render_markdown(report_blocks(cs, context, **kw))
 
 
 def summary_csv(cs: list[Curve]) -> str:
@@ -57,46 +139,54 @@ def summary_csv(cs: list[Curve]) -> str:
 
 
 def plot_curves(cs: list[Curve], path: str, *, x: str = "tokens") -> None:
-    import matplotlib
+    from multitag.report.plots import curves_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
+    _write_bytes(path, curves_png(cs, x=x))
 
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    refs_drawn = set()
-    for c in cs:
-        xs = np.array(c.fraction_mean) * 100 if x == "tokens" else np.array(c.seconds_mean) / 3600
-        m, s = np.array(c.f1_mean), np.array(c.f1_std)
-        line, = ax.plot(xs, m, marker="o", markersize=3, label=c.name)
-        ax.fill_between(xs, m - s, m + s, color=line.get_color(), alpha=0.15)
-        if c.reference_f1 is not None and c.key["model"] not in refs_drawn:
-            refs_drawn.add(c.key["model"])
-            ax.axhline(c.reference_f1, color=line.get_color(), linestyle="--", linewidth=1,
-                       label=f"{c.key['model']} full data ({c.reference_f1:.3f})")
-    ax.set_xlabel("% of pool tokens annotated" if x == "tokens" else "estimated annotation hours")
-    ax.set_ylabel("span F1")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+
+def _write_bytes(path: str, data: bytes) -> None:
     with atomic_write(path, "wb") as fh:
-        fig.savefig(fh, format="png")
-    plt.close(fig)
+        fh.write(data)
 
 
-def write_report(out: str, *, x: str = "tokens") -> dict:
-    """Write OUT/summary.md, OUT/summary.csv and OUT/curves.png from OUT/results.jsonl."""
+def _write_text(path: str, text: str) -> None:
+    with atomic_write(path) as fh:
+        fh.write(text)
+
+
+def write_report(out: str, *, x: str = "tokens", load_data: bool = True) -> dict:
+    """Write OUT/summary.md, OUT/summary.csv, OUT/curves.png, OUT/profile.png (with the data) and
+    OUT/report.html from OUT/results.jsonl and OUT/config.yaml; returns the paths written."""
     path = os.path.join(out, "results.jsonl")
     if not os.path.exists(path):
         raise MultitagError(f"{out}: no results.jsonl (run `multitag compare --out {out}` first)")
-    cs = curves(ResultsStore(path).load())
+    records = ResultsStore(path).load()
+    cs = curves(records)
     if not cs:
         raise MultitagError(f"{path}: no finished iteration yet")
+    from multitag.report.plots import curves_png, lengths_png
+
+    context = read_context(out, records, load_data=load_data)
+    profile = None
+    if context.data is not None:
+        pool = list(context.data.train)
+        docs = document_index(context.train_path, pool)
+        profile = (pool_profile(pool, context.data.scheme, docs),
+                   selection_profiles([r for r in records if isinstance(r, IterationRecord)], pool,
+                                      context.data.scheme, docs))
+    curves_image = curves_png(cs, x=x)
+    profile_image = lengths_png(*profile) if profile is not None else None
+    blocks = report_blocks(cs, context, curves_image=curves_image, profile=profile, profile_image=profile_image)
     paths = {"summary_md": os.path.join(out, "summary.md"), "summary_csv": os.path.join(out, "summary.csv"),
-             "curves_png": os.path.join(out, "curves.png")}
-    with atomic_write(paths["summary_md"]) as fh:
-        fh.write(summary_markdown(cs))
-    with atomic_write(paths["summary_csv"]) as fh:
-        fh.write(summary_csv(cs))
-    plot_curves(cs, paths["curves_png"], x=x)
+             "curves_png": os.path.join(out, "curves.png"), "report_html": os.path.join(out, "report.html")}
+    # the small text files first, so that a full disk leaves them complete and the images absent
+    _write_text(paths["summary_md"], render_markdown(blocks))
+    _write_text(paths["summary_csv"], summary_csv(cs))
+    _write_bytes(paths["curves_png"], curves_image)
+    if profile_image is not None:
+        paths["profile_png"] = os.path.join(out, "profile.png")
+        _write_bytes(paths["profile_png"], profile_image)
+    elif os.path.exists(os.path.join(out, "profile.png")):
+        os.remove(os.path.join(out, "profile.png"))   # a stale one: summary.md no longer shows it
+    _write_text(paths["report_html"], render_html(blocks, title=f"multitag report: {os.path.basename(os.path.abspath(out))}"))
     return paths

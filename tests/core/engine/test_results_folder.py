@@ -75,11 +75,12 @@ def test_a_full_disk_during_the_report_is_one_line_and_leaves_no_half_png(tmp_pa
     done = tmp_path / "done"
     assert _compare(data_dir, count_backend, done, "--seeds", "2").exit_code == 0
     disk = tmp_path / "disk"
-    size = os.path.getsize(done / "results.jsonl") + os.path.getsize(done / "summary.md") + 16 * 1024
+    size = sum(os.path.getsize(done / n) for n in ("results.jsonl", "config.yaml", "summary.md")) + 16 * 1024
     with small_disk(str(disk), size):
         out = disk / "out"
         os.makedirs(out)
-        shutil.copy(done / "results.jsonl", out / "results.jsonl")
+        for name in ("results.jsonl", "config.yaml"):   # a report is made from both
+            shutil.copy(done / name, out / name)
         r = CliRunner().invoke(main, ["report", str(out)])
         assert r.exit_code == 2, r.output
         lines = r.output.strip().splitlines()

@@ -1,0 +1,183 @@
+"""The grid on Dask (``dask.distributed``): each run is a task, records stream back to the driver.
+
+* The data set is scattered to every worker once (``broadcast``), and each task gets its future.
+* A task sends each finished iteration's records as an event on its own topic
+  (``Worker.log_event``); the driver subscribes to the topics and hands the records to
+  ``events.iteration`` in iteration order, dropping an iteration it already has. The task's result
+  holds every iteration it knows of as well, so an event lost on the way is still written.
+* A worker that dies takes its task with it; the scheduler runs the task again elsewhere, and the
+  new attempt reads from the scheduler the events of its topic (the iterations the dead attempt
+  finished) and resumes after the last one. The driver drops what it already wrote, so no record
+  is lost or written twice. A run whose workers keep dying (``KilledWorker``) is a failed run.
+* ``gpus_per_run`` annotates every task with the resource ``GPU``, so a worker runs as many GPU
+  runs at once as it declares GPUs; inside the worker the run takes its own GPU ordinals
+  (:class:`~multitag.experiments.gpus.GpuSlots`) and backends are built on that device.
+
+Topics are named after a random session id, so a rerun of the driver (which reads what is on disk)
+never mixes with the events of an earlier session still held by a long-lived scheduler.
+"""
+from __future__ import annotations
+
+import queue
+import time
+import traceback
+import uuid
+from dataclasses import replace
+from typing import Any, Sequence
+
+from multitag.experiments.executor import GridContext, GridEvents, RunOutcome, RunTask, simulate_run
+from multitag.experiments.records import IterationRecord, RunSpec, parse_record
+
+
+def _groups_from_messages(messages: Sequence[dict], where: str) -> dict[int, list[IterationRecord]]:
+    out: dict[int, list[IterationRecord]] = {}
+    for m in messages:
+        out.setdefault(int(m["iteration"]), [parse_record(d, where) for d in m["records"]])
+    return out
+
+
+def run_on_worker(spec: RunSpec, context: GridContext, data: Any, previous: list[IterationRecord], topic: str) -> dict:
+    """The task of one run (executed on a Dask worker). Returns ``{"outcome": RunOutcome,
+    "groups": [{"iteration": i, "records": [json, ...]}, ...]}`` (every iteration this attempt knows
+    beyond ``previous``: those recovered from an earlier attempt's events, and its own)."""
+    started = time.time()
+    from distributed import get_client, get_worker
+
+    worker = get_worker()
+    messages: list[dict] = []
+    have = {r.iteration for r in previous}
+    # a retried attempt (its first worker died): the iterations the earlier attempt sent
+    try:
+        events = get_client().get_events(topic)
+    except Exception:  # the scheduler cannot be asked: start from the driver's records
+        events = ()
+    recovered = _groups_from_messages([msg for _, msg in events], f"dask event {topic}")
+    for it in sorted(recovered):
+        if it not in have:
+            messages.append({"iteration": it, "records": [r.to_json() for r in recovered[it]]})
+    known = list(previous) + [r for it in sorted(recovered) if it not in have for r in recovered[it]]
+
+    def send(records: list[IterationRecord]) -> None:
+        msg = {"iteration": records[0].iteration, "records": [r.to_json() for r in records]}
+        messages.append(msg)
+        worker.log_event(topic, msg)
+
+    ordinals: list[int] = []
+    slots = None
+    if context.gpus_per_run:
+        from multitag.experiments.gpus import process_slots
+
+        slots = process_slots()
+    try:
+        if slots is not None:
+            try:
+                ordinals = slots.acquire(context.gpus_per_run)
+            except Exception:
+                return {"outcome": RunOutcome(error=traceback.format_exc(), where=worker.address), "groups": messages}
+        outcome = simulate_run(spec, replace(context, data=data), known, on_iteration=send, gpu_ordinals=ordinals)
+    finally:
+        if slots is not None and ordinals:
+            slots.release(ordinals)
+    outcome.where = worker.address
+    outcome.timings.update(task_start=started, task_end=time.time())
+    return {"outcome": outcome, "groups": messages}
+
+
+class _RunStream:
+    """One run's iterations as they arrive (events, then the task's result): handed on in
+    iteration order, each once."""
+
+    def __init__(self, task: RunTask):
+        self.task = task
+        self.next = len({r.iteration for r in task.previous})
+        self.waiting: dict[int, list[IterationRecord]] = {}
+
+    def add(self, iteration: int, records: list[IterationRecord], events: GridEvents) -> None:
+        if iteration < self.next or iteration in self.waiting:
+            return  # already written (a retried attempt redoing it, or the result repeating an event)
+        self.waiting[iteration] = records
+        while self.next in self.waiting:
+            events.iteration(self.task, self.waiting.pop(self.next))
+            self.next += 1
+
+
+class DaskExecutor:
+    """Runs every run as a task of the cluster behind ``client`` (see the module docstring).
+
+    ``timings`` (after :meth:`run`): per grid index, when the driver submitted the task and received
+    its result (``time.time()``) and how long scattering the data took; they are also added to each
+    outcome's ``timings`` (for the overhead measurement of ``benchmarks/grid_scaling.py``).
+    """
+
+    def __init__(self, client: Any, *, gpus_per_run: int = 0):
+        self.client = client
+        self.gpus_per_run = gpus_per_run
+        self.timings: dict[int, dict[str, float]] = {}
+
+    def run(self, tasks: Sequence[RunTask], context: GridContext, events: GridEvents) -> None:
+        from distributed import KilledWorker
+
+        if not tasks:
+            return
+        client = self.client
+        session = uuid.uuid4().hex[:12]
+        t0 = time.time()
+        data = client.scatter(context.data, broadcast=True, hash=False)
+        shared = replace(context, data=None, gpus_per_run=self.gpus_per_run)
+        scatter_s = time.time() - t0
+        inbox: queue.Queue = queue.Queue()
+        streams: dict[int, _RunStream] = {}
+        futures = {}
+        topics = []
+        resources = {"GPU": self.gpus_per_run} if self.gpus_per_run else None
+        for task in tasks:
+            topic = f"multitag-{session}-run{task.index}"
+            topics.append(topic)
+            streams[task.index] = _RunStream(task)
+            client.subscribe_topic(topic, lambda event, i=task.index: inbox.put(("records", i, event[1])))
+            self.timings[task.index] = {"submitted": time.time(), "scatter_seconds": scatter_s}
+            fut = client.submit(run_on_worker, task.spec, shared, data, list(task.previous), topic,
+                                key=f"multitag-{session}-run{task.index}", pure=False, resources=resources)
+            fut.add_done_callback(lambda f, i=task.index: inbox.put(("done", i, f)))
+            futures[task.index] = fut
+        remaining = set(futures)
+        try:
+            while remaining:
+                kind, index, payload = inbox.get()
+                stream = streams[index]
+                if kind == "records":
+                    if index in remaining:
+                        stream.add(int(payload["iteration"]),
+                                   [parse_record(d, f"dask event run {index}") for d in payload["records"]], events)
+                    continue
+                remaining.discard(index)
+                self.timings[index]["received"] = time.time()
+                try:
+                    result = payload.result()
+                except KilledWorker as e:
+                    events.finished(stream.task, RunOutcome(error=f"every worker that ran this run died while running it "
+                                                                  f"(KilledWorker):\n{e}\n"))
+                    continue
+                except Exception as e:
+                    tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+                    events.finished(stream.task, RunOutcome(error=tb))
+                    continue
+                for group in result["groups"]:
+                    stream.add(int(group["iteration"]),
+                               [parse_record(d, f"dask result run {index}") for d in group["records"]], events)
+                outcome = result["outcome"]
+                outcome.timings.update(self.timings[index])
+                events.finished(stream.task, outcome)
+        finally:
+            pending = [futures[i] for i in remaining]
+            if pending:
+                client.cancel(pending)
+            for topic in topics:
+                try:
+                    client.unsubscribe_topic(topic)
+                except Exception:
+                    pass
+            try:
+                client.cancel([data])
+            except Exception:
+                pass

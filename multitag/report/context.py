@@ -1,0 +1,150 @@
+"""What was run, for the head of a report: the settings saved in ``OUT/config.yaml`` (with the data
+fingerprint written when the experiment started), the pool size the records imply, and the data
+itself when it is still where the configuration says (for the selection profile).
+
+A report must work without the data (a results folder copied elsewhere): then the context comes
+from ``config.yaml`` and the records alone, and says that the data was not available.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from multitag.data.dataset import Dataset
+from multitag.experiments.records import IterationRecord, ReferenceRecord
+
+STD_NOTE = ("± is the population standard deviation over seeds (numpy std, ddof=0), not a standard error "
+            "or a confidence interval.")
+
+
+@dataclass
+class ReportContext:
+    """Rows of (setting, value) describing the experiment, the loaded data (or why there is none)."""
+
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    data: Dataset | None = None
+    data_problem: str | None = None      # why the data could not be used, when it could not
+    train_path: str | None = None        # the pool's file (for document boundaries)
+
+
+def _load_yaml(path: str) -> dict:
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            d = yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    return d if isinstance(d, dict) else {}
+
+
+def _split_text(fp: dict | None) -> str:
+    if not fp:
+        return "-"
+    return f"{fp.get('sentences', 0):,} sentences, {fp.get('tokens', 0):,} tokens"
+
+
+def _pool_tokens(records: Sequence[IterationRecord]) -> int | None:
+    for r in records:
+        if isinstance(r, IterationRecord) and r.tokens_fraction > 0:
+            return int(round(r.tokens_annotated / r.tokens_fraction))
+    return None
+
+
+def _load_data(cfg: dict) -> tuple[Dataset | None, str | None, str | None]:
+    """(data, problem, train file) for the saved configuration."""
+    from multitag.errors import MultitagError
+
+    path = cfg.get("data")
+    files = {k: cfg.get(f"{k}_file") for k in ("train", "dev", "test")}
+    if not path and not files["train"]:
+        return None, "the configuration names no data", None
+    for where in [path, *files.values()]:
+        if where and not os.path.exists(where):
+            return None, f"{where} is not there (the report was made without the data)", None
+    path = path or files["train"]
+    try:
+        from multitag.data.dataset import load_dataset
+        from multitag.data.layout import find_split_files
+
+        ds = load_dataset(cfg.get("data"), scheme=cfg.get("scheme"), **files)
+        limit = cfg.get("train_limit")
+        if isinstance(limit, int):
+            ds.train = ds.train[:limit]
+    except (MultitagError, OSError) as e:
+        return None, f"{path} cannot be read now ({e})", None
+    fp = cfg.get("data_fingerprint")
+    if fp:
+        from multitag.experiments.outdir import data_fingerprint
+
+        now = data_fingerprint(ds)
+        differ = [s for s in sorted(set(fp) | set(now)) if fp.get(s) != now.get(s)]
+        if differ:
+            return None, f"the data at {path} is not the data of this run (the {differ[0]} split differs)", None
+    train = files["train"] or (path if os.path.isfile(path) else find_split_files(path).get("train"))
+    return ds, None, train
+
+
+def read_context(out: str, records: Sequence[IterationRecord | ReferenceRecord], *, load_data: bool = True) -> ReportContext:
+    """The context of the results folder ``out`` (``config.yaml``) and its ``records``."""
+    cfg = _load_yaml(os.path.join(out, "config.yaml"))
+    ctx = ReportContext(config=cfg)
+    its = [r for r in records if isinstance(r, IterationRecord)]
+    if not cfg:
+        ctx.rows.append(("configuration", f"{os.path.join(out, 'config.yaml')} is missing or unreadable"))
+        ctx.data_problem = "no configuration"
+        return ctx
+    fp = cfg.get("data_fingerprint") or {}
+    rows = ctx.rows
+    rows.append(("data", str(cfg.get("data") or cfg.get("train_file") or "-")))
+    limit = cfg.get("train_limit")
+    for split in ("train", "dev", "test"):
+        if split in fp:
+            rows.append((f"{split} split", _split_text(fp.get(split)) + (" (after the train limit)" if split == "train" and limit else "")))
+    pool_tokens = _pool_tokens(its)
+    pool = "the train split" + (f", its first {limit:,} sentences" if limit else " (all of it)")
+    if pool_tokens is not None:
+        pool += f"; {pool_tokens:,} tokens to annotate"
+    valid = str(cfg.get("valid", "dev"))
+    if valid.endswith("-of-pool"):
+        pool += f" (after removing the {valid} validation sample)"
+    rows.append(("pool", pool))
+    rows.append(("train limit", f"{limit:,} sentences" if limit else "none"))
+    rows.append(("evaluation split", str(cfg.get("eval", "test"))))
+    rows.append(("validation (early stopping)", valid))
+    n_iter = max((r.iteration for r in its), default=None)
+    rows.append(("initial size (seed set)", str(cfg.get("initial_size"))))
+    rows.append(("schedule", f"{cfg.get('schedule')}" + (f" ({n_iter} iterations after the seed set)" if n_iter else "")))
+    rows.append(("backends (acquisition)", ", ".join(cfg.get("backends") or []) or "-"))
+    if cfg.get("successors"):
+        rows.append(("successors", ", ".join(cfg["successors"])))
+    params = cfg.get("params") or {}
+    for name in dict.fromkeys(list(cfg.get("backends") or []) + list(cfg.get("successors") or [])):
+        given = params.get(name) or {}
+        text = ", ".join(f"{k}={v}" for k, v in given.items()) if given else "all defaults"
+        rows.append((f"{name} parameters", text + f" (others at their defaults: `multitag backends {name}`)"
+                     if given else text + f" (`multitag backends {name}`)"))
+    rows.append(("strategies", ", ".join(cfg.get("strategies") or [])))
+    rows.append(("annotation levels", ", ".join(cfg.get("levels") or ["sentence"])))
+    rows.append(("training modes", ", ".join(cfg.get("training_modes") or ["auto"])))
+    rows.append(("seed-set selection", ", ".join(cfg.get("initials") or ["random"])))
+    seeds = cfg.get("seeds") or []
+    rows.append(("seeds", f"{len(seeds)} ({', '.join(str(s) for s in seeds)})"))
+    cost = cfg.get("cost_model") or {}
+    if cost:
+        rows.append(("cost model", f"{cost.get('sentence')} s per sentence opened + {cost.get('token_read')} s per token "
+                                   f"read + {cost.get('label')} s per label"))
+    if any(s.startswith(("vr", "bald")) for s in cfg.get("strategies") or []):
+        rows.append(("MC samples", f"{cfg.get('mc_samples')} ({cfg.get('mc_mode') or 'the backend default mode'})"))
+    if cfg.get("pool_subsample"):
+        rows.append(("pool subsample", f"{float(cfg['pool_subsample']) * 100:g}% of the unlabeled pool scored per iteration"))
+    refs = [r for r in records if isinstance(r, ReferenceRecord)]
+    rows.append(("full-data reference", ", ".join(f"{r.model} F1 {r.f1:.4f}" for r in refs)
+                 if refs else ("requested, not recorded yet" if cfg.get("full_reference") else "not run (--full-reference)")))
+    if load_data:
+        ctx.data, ctx.data_problem, ctx.train_path = _load_data(cfg)
+    else:
+        ctx.data_problem = "not loaded"
+    return ctx

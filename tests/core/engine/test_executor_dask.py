@@ -1,0 +1,275 @@
+"""The grid on a loopback Dask cluster of 2 worker processes: the same records as the sequential run,
+a worker killed mid-run, a driver killed and restarted, a failing run among finishing ones, GPU
+resources and devices. The backends are real plugins (entry points in a site folder on the
+workers' path: dask_site.py), since a backend registered in the test process alone is unknown to
+the workers."""
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import distributed  # the test extra installs it (multitag[test] includes multitag[dask])
+import pytest
+from click.testing import CliRunner
+
+from multitag.cli import main
+from multitag.experiments.cluster import Execution, start_local_cluster
+from multitag.experiments.config import ExperimentConfig
+from multitag.experiments.results import ResultsStore, iteration_records
+from multitag.experiments.runner import run_experiment
+
+_spec = importlib.util.spec_from_file_location("dask_site", os.path.join(os.path.dirname(__file__), "dask_site.py"))
+_site = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_site)
+
+TIMINGS = {"train_seconds", "eval_seconds", "predict_seconds", "select_seconds", "group_size"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The test plugins on this process's path and on every child's (PYTHONPATH)."""
+    folder = _site.make_site(str(tmp_path_factory.mktemp("site")))
+    sys.path.insert(0, folder)
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = folder + ((os.pathsep + old) if old else "")
+    yield folder
+    sys.path.remove(folder)
+    if old is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = old
+
+
+@pytest.fixture(scope="module")
+def cluster(site):
+    """A LocalCluster of 2 processes x 1 thread on 127.0.0.1 (started by multitag's own helper)."""
+    c = start_local_cluster(2, 1, dashboard_address="127.0.0.1:0")
+    client = distributed.Client(c)
+    client.wait_for_workers(2, timeout=120)
+    yield c, client
+    client.close()
+    c.close()
+
+
+def _config(data_dir, backend, **kw):
+    d = {"data": data_dir, "backends": [backend], "strategies": ["random", "mnlp", "bt"], "seeds": 2,
+         "schedule": "5%x3", "initial_size": "10%", "valid": "none"}
+    d.update(kw)
+    return ExperimentConfig.from_dict(d)
+
+
+def _comparable(out):
+    """Every record without its timings, keyed by what identifies it; and the file order per run."""
+    recs = iteration_records(ResultsStore(os.path.join(out, "results.jsonl")).load())
+    by_key = {}
+    order = {}
+    for r in recs:
+        assert r.key() not in by_key
+        by_key[r.key()] = {k: v for k, v in r.to_json().items() if k not in TIMINGS}
+        order.setdefault(r.run_key(), []).append(r.iteration)
+    for its in order.values():
+        assert its == sorted(its)
+    return by_key
+
+
+@pytest.fixture(scope="module")
+def sequential_reference(site, tmp_path_factory):
+    """The sequential run of the grids used below (the reference), per (backend, level)."""
+    from multitag.data.writers import write_conll
+    from multitag.testing import synthetic_corpus
+
+    root = tmp_path_factory.mktemp("ref")
+    data = root / "data"
+    write_conll(synthetic_corpus(120, seed=10, prefix="train"), data / "train.txt")
+    write_conll(synthetic_corpus(40, seed=12, prefix="test"), data / "test.txt")
+    cache = {}
+
+    def get(backend, level="sentence", **kw):
+        key = json.dumps([backend, level, kw], sort_keys=True)
+        if key not in cache:
+            out = str(root / f"seq-{len(cache)}")
+            run_experiment(_config(str(data), backend, levels=[level], **kw), out, progress=False, report=False)
+            cache[key] = _comparable(out)
+        return cache[key]
+
+    get.data = str(data)
+    return get
+
+
+@pytest.mark.parametrize("level", ["sentence", "entity"])
+def test_records_on_two_workers_equal_the_sequential_run(cluster, sequential_reference, tmp_path, level):
+    _, client = cluster
+    strategies = ["random", "mnlp", "bt"] if level == "sentence" else ["random", "bt", "entropy"]
+    ref = sequential_reference("dcount", level, strategies=strategies)
+    out = str(tmp_path / "dask")
+    result = run_experiment(_config(sequential_reference.data, "dcount", levels=[level], strategies=strategies), out,
+                            progress=False,
+                            report=False, execution=Execution(scheduler=client.scheduler.address))
+    assert result["failed"] == 0 and result["runs"] == 6
+    got = _comparable(out)
+    assert got == ref
+    assert len(got) == 6 * 4
+    assert any(r.get("selected") for r in got.values())
+    # both workers ran runs (the grid really was spread), and each run ran on a worker, not here
+    where = {o.where for o in result["outcomes"].values()}
+    assert None not in where and len(where) == 2
+
+
+def _lines(path):
+    try:
+        with open(path) as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def test_a_worker_killed_mid_run_is_retried_elsewhere_and_resumes(cluster, sequential_reference, tmp_path):
+    c, client = cluster
+    kw = {"params": {"dcount-slow": {"delay": 0.4}}, "schedule": "5%x8", "strategies": ["random", "mnlp"],
+          "seeds": [0]}
+    ref = sequential_reference("dcount-slow", **{k: v for k, v in kw.items() if k != "params"},
+                               params={"dcount-slow": {"delay": 0.0}})
+    out = str(tmp_path / "dask")
+    results = os.path.join(out, "results.jsonl")
+    box = {}
+
+    def drive():
+        try:
+            box["result"] = run_experiment(_config(sequential_reference.data, "dcount-slow", **kw), out, progress=False,
+                                           report=False, execution=Execution(scheduler=client.scheduler.address))
+        except BaseException as e:  # pragma: no cover - shown by the assertion below
+            box["error"] = e
+
+    t = threading.Thread(target=drive)
+    t.start()
+    killed = None
+    deadline = time.time() + 120
+    while killed is None and time.time() < deadline and t.is_alive():
+        per_run = {}
+        for r in _lines(results):
+            per_run[r["strategy"]] = per_run.get(r["strategy"], 0) + 1
+        for worker, keys in client.processing().items():
+            if not keys:
+                continue
+            index = int(str(keys[0]).rsplit("run", 1)[1])
+            strategy = ["random", "mnlp"][index]
+            if 1 <= per_run.get(strategy, 0) <= 5:   # under way: some iterations recorded, more to come
+                pid = client.run(os.getpid, workers=[worker])[worker]
+                os.kill(pid, signal.SIGKILL)
+                killed = {"worker": worker, "index": index, "written": per_run[strategy]}
+                break
+        time.sleep(0.02)
+    t.join(timeout=180)
+    assert "error" not in box, box.get("error")
+    assert killed is not None, "no run was under way to kill"
+    result = box["result"]
+    assert result["failed"] == 0
+    outcome = result["outcomes"][killed["index"]]
+    assert outcome.where != killed["worker"]              # retried on another worker process
+    assert outcome.resumed_from >= killed["written"]       # from the dead attempt's last finished iteration
+    assert outcome.iterations_done == 9
+    got = _comparable(out)                     # no duplicates (ResultsStore refuses them), in order
+    assert got == ref                          # nothing lost, nothing changed
+    client.wait_for_workers(2, timeout=60)     # the nanny restarted the killed worker
+
+
+def test_a_failing_run_is_reported_and_the_others_finish(cluster, sequential_reference, tmp_path):
+    _, client = cluster
+    out = tmp_path / "out"
+    args = ["compare", "--data", sequential_reference.data, "--backends", "dcount-failing", "--strategies", "random,mnlp",
+            "--seeds", "3", "--schedule", "5%x2", "--initial-size", "10%", "--valid", "none", "--out", str(out),
+            "--no-progress", "--scheduler", client.scheduler.address]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("error: 2 of 6 runs failed") and str(out / "failed") in last and "Traceback" not in r.output
+    failed = sorted(os.listdir(out / "failed"))
+    assert failed == ["dcount-failing_mnlp_seed1_sentence_auto_init-random.txt",
+                      "dcount-failing_random_seed1_sentence_auto_init-random.txt"]
+    text = (out / "failed" / failed[0]).read_text()
+    assert "run: dcount-failing / mnlp / seed 1" in text and "'seed': 1" in text
+    assert "Traceback" in text and "RuntimeError: injected failure for seed 1" in text and "multitag_dasktest.py" in text
+    recs = iteration_records(ResultsStore(str(out / "results.jsonl")).load())
+    assert {(x.strategy, x.seed) for x in recs} == {(s, k) for s in ("random", "mnlp") for k in (0, 2)}
+    assert len(recs) == 4 * 3
+    assert (out / "summary.md").exists()       # the finished runs are reported
+
+
+def _cli(site, args, **kw):
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.Popen([sys.executable, "-m", "multitag.cli", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as fh:
+                    if f"PPid:\t{pid}\n" in fh.read():
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
+def test_a_killed_driver_resumes_the_grid_when_run_again(site, sequential_reference, tmp_path):
+    ref = sequential_reference("dcount-slow", schedule="5%x5", strategies=["random", "mnlp"], seeds=1,
+                               params={"dcount-slow": {"delay": 0.0}})
+    out = tmp_path / "out"
+    args = ["compare", "--data", sequential_reference.data, "--backends", "dcount-slow", "--strategies", "random,mnlp",
+            "--seeds", "1", "--schedule", "5%x5", "--initial-size", "10%", "--valid", "none", "--out", str(out),
+            "--no-progress", "--workers", "2", "--param", "delay=0.3"]
+    p = _cli(site, args)
+    results = out / "results.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(_lines(results)) < 2 and p.poll() is None:
+        time.sleep(0.05)
+    assert p.poll() is None, p.communicate()
+    before = len(_lines(results))
+    children = _children(p.pid)
+    assert len(children) >= 2                 # the local cluster's worker processes
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    assert 2 <= before < 2 * 6
+    deadline = time.time() + 60               # the workers do not outlive their driver
+    while time.time() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
+        time.sleep(0.2)
+    assert not [c for c in children if os.path.exists(f"/proc/{c}")]
+    p = _cli(site, args)
+    stdout, stderr = p.communicate(timeout=240)
+    assert p.returncode == 0, stderr
+    assert "local Dask cluster: 2 worker processes" in stderr and "dashboard: http://127.0.0.1:" in stderr
+    assert _comparable(str(out)) == ref
+
+
+def test_gpu_workers_get_their_own_gpu_and_runs_the_gpu_resource(site, sequential_reference, tmp_path, monkeypatch):
+    """No GPU is needed: what is checked is what each worker is given (CUDA_VISIBLE_DEVICES, the GPU
+    resource), the resource each task holds and the device each backend is built with."""
+    log = tmp_path / "fits.jsonl"
+    monkeypatch.setenv("MULTITAG_DASKTEST_LOG", str(log))
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")      # the machine's GPUs, as a scheduler would set them
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["compare", "--data", sequential_reference.data, "--backends", "dcount-gpu",
+                                  "--strategies", "random,mnlp", "--seeds", "2", "--schedule", "5%x1", "--initial-size",
+                                  "10%", "--valid", "none", "--out", str(out), "--no-progress", "--workers", "2",
+                                  "--gpus-per-run", "1"])
+    assert r.exit_code == 0, r.output
+    fits = _lines(log)
+    assert len(fits) == 4 * 2
+    assert {f["device"] for f in fits} == {"cuda:0"}         # the worker's one visible GPU
+    assert {f["resources"]["GPU"] for f in fits} == {1}
+    by_pid = {}
+    for f in fits:
+        by_pid.setdefault(f["pid"], set()).add(f["cuda_visible_devices"])
+    assert all(len(v) == 1 for v in by_pid.values())
+    assert set().union(*by_pid.values()) <= {"3", "5"}
+    r = CliRunner().invoke(main, ["compare", "--data", sequential_reference.data, "--backends", "dcount-gpu",
+                                  "--out", str(tmp_path / "o2"), "--no-progress", "--workers", "3", "--gpus-per-run", "1"])
+    assert r.exit_code == 2 and "needs 3 GPUs, and this machine has 2 GPUs" in r.output
+    assert not (tmp_path / "o2").exists()                  # refused before anything was written
