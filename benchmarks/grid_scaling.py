@@ -16,6 +16,12 @@ driver take (one clock: the same machine):
 * the cluster's start, the data's scatter and the cluster's close, paid once per grid, divided by
   the number of runs.
 
+A third arm runs the same runs in as many plain processes as workers (``multiprocessing``, no
+Dask, the runs split longest-first by their sequential lengths): the machine's own ceiling for
+this grid. On a virtual machine whose cores slow each other down when both are busy, the
+sequential / plain-processes ratio is below 2 for reasons no scheduler can remove; Dask's wall
+time against the plain processes' is then what Dask costs the grid.
+
 A run waiting for a free worker is not overhead (the sequential grid waits too), nor is a run that
 is slower because it shares the machine: each run's CPU time is reported beside its wall time
 (CPU / wall below 1 means the run waited for a core: other work on the machine), and the best ratio
@@ -37,6 +43,42 @@ from multitag.experiments.config import ExperimentConfig
 from multitag.experiments.results import ResultsStore, iteration_records
 from multitag.experiments.runner import run_experiment
 
+def _plain_share(config_dict: dict, indices: list[int]) -> tuple[float, float]:
+    """In a plain child process: read the data as the driver does, then the runs ``indices`` of the
+    grid one after another (no records written); returns (wall seconds, CPU seconds of the runs)."""
+    from multitag.experiments.executor import GridContext, simulate_run
+    from multitag.experiments.runner import prepare
+
+    t0 = time.perf_counter()
+    config = ExperimentConfig.from_dict(config_dict)
+    ds, p, protocol = prepare(config)
+    context = GridContext(protocol, ds, config.params)
+    cpu = 0.0
+    for i in indices:
+        outcome = simulate_run(p.runs[i], context, [], on_iteration=lambda records: None)
+        if outcome.failed:
+            raise RuntimeError(outcome.error)
+        cpu += outcome.cpu_seconds
+    return time.perf_counter() - t0, cpu
+
+
+def plain_processes(config_dict: dict, durations: list[float], workers: int) -> dict:
+    """The runs split longest-first over ``workers`` spawned processes (no Dask): the wall time."""
+    import multiprocessing
+
+    shares: list[list[int]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    for i in sorted(range(len(durations)), key=lambda i: -durations[i]):
+        k = loads.index(min(loads))
+        shares[k].append(i)
+        loads[k] += durations[i]
+    t0 = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        got = pool.starmap(_plain_share, [(config_dict, share) for share in shares])
+    wall = time.perf_counter() - t0
+    return {"wall_seconds": wall, "process_seconds": [w for w, _ in got], "run_cpu_seconds": [c for _, c in got]}
+
+
 TIMINGS = {"train_seconds", "eval_seconds", "predict_seconds", "select_seconds", "group_size"}
 
 
@@ -54,6 +96,22 @@ def best_ratio(durations, workers: int) -> float:
     return float(sum(durations) / max(loads))
 
 
+def worker_timeline(outcomes, clock0: float, clock1: float) -> dict:
+    """Where the Dask phase's wall time went, per worker (seconds from the phase's start): before
+    its first task (data read, cluster start, scatter, the worker's first imports), between tasks,
+    and after its last task until the phase ended (waiting for the other worker, the cluster's close)."""
+    by_worker: dict[str, list] = {}
+    for o in outcomes:
+        by_worker.setdefault(o.where, []).append((o.timings["task_start"], o.timings["task_end"]))
+    out = {}
+    for k, (where, spans) in enumerate(sorted(by_worker.items())):
+        spans.sort()
+        gaps = [b[0] - a[1] for a, b in zip(spans, spans[1:])]
+        out[f"worker {k}"] = {"runs": len(spans), "before_first": spans[0][0] - clock0,
+                              "busy": sum(e - s for s, e in spans), "between": sum(gaps), "after_last": clock1 - spans[-1][1]}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "conll2003"))
@@ -65,10 +123,11 @@ def main() -> None:
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results", "grid_scaling.json"))
     args = ap.parse_args()
 
-    config = ExperimentConfig.from_dict({
+    config_dict = {
         "data": os.path.abspath(args.data), "backends": ["crf"], "strategies": args.strategies, "seeds": args.seeds,
         "train_limit": args.train_limit, "initial_size": "2%", "schedule": args.schedule, "eval": "test",
-        "params": {"crf": {"features": "paper"}}})
+        "params": {"crf": {"features": "paper"}}}
+    config = ExperimentConfig.from_dict(config_dict)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         seq_out, dask_out = os.path.join(tmp, "sequential"), os.path.join(tmp, "dask")
@@ -76,11 +135,13 @@ def main() -> None:
         seq = run_experiment(config, seq_out, progress=False, report=False)
         seq_wall = time.perf_counter() - t0
         load_between = os.getloadavg()
-        t0 = time.perf_counter()
+        t0, clock0 = time.perf_counter(), time.time()
         dask = run_experiment(config, dask_out, progress=False, report=False, execution=Execution(workers=args.workers))
-        dask_wall = time.perf_counter() - t0
+        dask_wall, clock1 = time.perf_counter() - t0, time.time()
         same = _records(seq_out) == _records(dask_out)
         n_records = len(_records(seq_out))
+    seq_lengths = [seq["outcomes"][i].seconds for i in sorted(seq["outcomes"])]
+    plain = plain_processes(config_dict, seq_lengths, args.workers)
     # the cluster's own cost, once per grid: start, connect, close (measured on its own)
     t0 = time.perf_counter()
     with open_executor(Execution(workers=args.workers), log=lambda text: None):
@@ -104,6 +165,7 @@ def main() -> None:
     seq_cpu = np.array([o.cpu_seconds for o in seq["outcomes"].values()])
     dask_cpu = np.array([o.cpu_seconds for o in outs])
     bound = best_ratio(seq_sim.tolist(), args.workers)
+    timeline = worker_timeline(outs, clock0, clock1)
     result = {
         "grid": {"backend": "crf", "features": "paper", "strategies": args.strategies.split(","), "seeds": args.seeds,
                  "runs": runs, "train_limit": args.train_limit, "schedule": args.schedule},
@@ -119,7 +181,9 @@ def main() -> None:
         "per_run_in_task_seconds": in_task.tolist(), "per_run_return_seconds": back.tolist(),
         "per_run_overhead_seconds": per_run.tolist(), "per_run_overhead_share": share.tolist(),
         "mean_overhead_share": float(share.mean()), "max_overhead_share": float(share.max()),
-        "records_identical": same, "records": n_records,
+        "records_identical": same, "records": n_records, "timeline": timeline,
+        "plain_processes": plain, "plain_processes_ratio": seq_wall / plain["wall_seconds"],
+        "dask_vs_plain_processes": dask_wall / plain["wall_seconds"],
     }
     print(f"grid scaling: crf (paper features) x {args.strategies} x {args.seeds} seeds = {runs} runs, "
           f"pool {args.train_limit} sentences, {args.schedule}; {cores()} cores, load {load_before[0]:.1f} before")
@@ -136,6 +200,13 @@ def main() -> None:
             ("Dask overhead, % of a run (mean)", share.mean() * 100), ("Dask overhead, % of a run (max)", share.max() * 100)]
     for k, v in rows:
         print(f"  {k:<36} {v:10.3f}")
+    print(f"  {args.workers} plain processes, no Dask: wall {plain['wall_seconds']:.1f} s (ratio "
+          f"{seq_wall / plain['wall_seconds']:.3f}: this machine's ceiling for the grid); Dask wall / plain wall "
+          f"{dask_wall / plain['wall_seconds']:.3f}; run CPU seconds there {sum(plain['run_cpu_seconds']):.1f} "
+          f"against {float(seq_cpu.sum()):.1f} sequentially")
+    for name, t in timeline.items():
+        print(f"  {name}: {t['runs']} runs; before its first {t['before_first']:.1f} s, busy {t['busy']:.1f} s, "
+              f"between runs {t['between']:.2f} s, after its last {t['after_last']:.1f} s")
     print(f"  records identical: {same} ({n_records} records); load average {load_between[0]:.1f} before Dask, "
           f"{load_after[0]:.1f} after (a load above the core count means other work shared the cores)")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

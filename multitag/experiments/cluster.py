@@ -133,8 +133,19 @@ def start_local_cluster(n_workers: int, threads: int, *, gpu_blocks: list[list[s
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "port 8787 is in use, using another": the link printed is the real one
         dashboard = dashboard_address if _has_bokeh() else None
-        cluster = _LocalCluster(n_workers=0, threads_per_worker=threads, processes=True, host="127.0.0.1",
-                                dashboard_address=dashboard, silence_logs=logging.ERROR)
+        # Housekeeping that competes with the runs for the GIL and the cores (measured by
+        # benchmarks/grid_scaling.py): the workers' statistical profiler samples every thread's stack
+        # each 10 ms (it slowed the CRF's Python feature code ~10% with one core per worker), and each
+        # server's event loop wakes every 20 ms to measure itself. A run is minutes long; none of it
+        # needs that resolution.
+        quiet = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "500ms",
+                 "distributed.admin.system-monitor.interval": "2s",
+                 "distributed.worker.memory.monitor-interval": "1s"}
+        import dask
+
+        with dask.config.set(quiet):   # the scheduler, created here, in this process
+            cluster = _LocalCluster(n_workers=0, threads_per_worker=threads, processes=True, host="127.0.0.1",
+                                    dashboard_address=dashboard, silence_logs=logging.ERROR, config=quiet)
     cluster.scale(n_workers)
     return cluster
 

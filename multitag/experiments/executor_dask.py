@@ -83,6 +83,24 @@ def run_on_worker(spec: RunSpec, context: GridContext, data: Any, previous: list
     return {"outcome": outcome, "groups": messages}
 
 
+_NEED_COST = {"marginals": 1, "hidden": 1, "labeled_hidden": 1, "samples": 3}
+
+
+def expected_cost(task: RunTask, n_iter: int) -> int:
+    """A rough size of what ``task`` still has to do, so that the cluster starts the longest runs
+    first and the grid does not end waiting on one long run: the iterations left, times 1 for the
+    fits plus what the strategy needs predicted over the pool (MC samples cost most). A
+    scheduling hint only; it never changes a record."""
+    from multitag.strategies import get_strategy
+
+    left = max(0, n_iter - len({r.iteration for r in task.previous}))
+    try:
+        needs = get_strategy(task.spec.strategy).needs
+    except Exception:
+        needs = frozenset()
+    return left * (1 + sum(_NEED_COST.get(n, 1) for n in needs))
+
+
 class _RunStream:
     """One run's iterations as they arrive (events, then the task's result): handed on in
     iteration order, each once."""
@@ -130,14 +148,16 @@ class DaskExecutor:
         futures = {}
         topics = []
         resources = {"GPU": self.gpus_per_run} if self.gpus_per_run else None
-        for task in tasks:
+        n_iter = len(context.protocol.budgets) + 1
+        for task in sorted(tasks, key=lambda t: -expected_cost(t, n_iter)):   # the longest first
             topic = f"multitag-{session}-run{task.index}"
             topics.append(topic)
             streams[task.index] = _RunStream(task)
             client.subscribe_topic(topic, lambda event, i=task.index: inbox.put(("records", i, event[1])))
             self.timings[task.index] = {"submitted": time.time(), "scatter_seconds": scatter_s}
             fut = client.submit(run_on_worker, task.spec, shared, data, list(task.previous), topic,
-                                key=f"multitag-{session}-run{task.index}", pure=False, resources=resources)
+                                key=f"multitag-{session}-run{task.index}", pure=False, resources=resources,
+                                priority=expected_cost(task, n_iter))
             fut.add_done_callback(lambda f, i=task.index: inbox.put(("done", i, f)))
             futures[task.index] = fut
         remaining = set(futures)

@@ -119,6 +119,41 @@ def test_records_on_two_workers_equal_the_sequential_run(cluster, sequential_ref
     assert None not in where and len(where) == 2
 
 
+def test_expected_cost_counts_iterations_left_and_what_the_strategy_predicts():
+    from multitag.experiments.executor import RunTask
+    from multitag.experiments.executor_dask import expected_cost
+    from multitag.experiments.records import RunSpec
+
+    def cost(strategy, done=0):
+        return expected_cost(RunTask(0, RunSpec("crf", strategy, 0), [_FakeRecord(i) for i in range(done)]), 10)
+
+    assert cost("random") == 10            # fits only
+    assert cost("mnlp") == 20              # fits + marginals over the pool
+    assert cost("bald") == 40              # fits + MC samples
+    assert cost("mnlp", done=4) == 12      # a resumed run: what is left
+    assert cost("no-such-strategy") == 10  # unknown here: a hint, never an error
+
+
+class _FakeRecord:
+    def __init__(self, iteration):
+        self.iteration = iteration
+
+
+def test_a_one_worker_cluster_starts_the_costlier_runs_first(site, sequential_reference, tmp_path):
+    c = start_local_cluster(1, 1, dashboard_address="127.0.0.1:0")
+    try:
+        with distributed.Client(c) as client:
+            client.wait_for_workers(1, timeout=120)
+            result = run_experiment(_config(sequential_reference.data, "dcount", strategies=["random", "mnlp"]),
+                                    str(tmp_path / "out"), progress=False, report=False,
+                                    execution=Execution(scheduler=client.scheduler.address))
+    finally:
+        c.close()
+    grid = dict(enumerate((s, k) for s in ("random", "mnlp") for k in (0, 1)))   # the grid's order: random first
+    started = [grid[i] for i, _ in sorted(result["outcomes"].items(), key=lambda kv: kv[1].timings["task_start"])]
+    assert [s for s, _ in started] == ["mnlp", "mnlp", "random", "random"], started
+
+
 def _lines(path):
     try:
         with open(path) as fh:
