@@ -382,6 +382,11 @@ PATH_KEYS = ("data", "train_file", "dev_file", "test_file", "initial_lm")
 
 
 def differences(old: dict, new: dict) -> list[str]:
-    """Keys whose values differ (paths compared as the same file, however they are written)."""
+    """Keys whose values differ (paths compared as the same file, however they are written).
+
+    A key missing from ``old`` (a folder written before that option existed) stands for the option's
+    default: such a folder resumes unless the new configuration sets the option otherwise."""
+    defaults = ExperimentConfig().to_dict()
+    old = {**{k: v for k, v in defaults.items() if k in new and k not in old}, **old}
     return sorted(k for k in set(old) | set(new)
                   if not (_same_path(old.get(k), new.get(k)) if k in PATH_KEYS else old.get(k) == new.get(k)))

@@ -113,6 +113,21 @@ def test_the_same_folder_written_another_way_is_the_same_experiment(tmp_path, da
     assert len(ResultsStore(str(out / "results.jsonl")).load()) == n
 
 
+def test_a_folder_written_before_an_option_existed_resumes_unless_the_option_is_set(tmp_path, data_dir,
+                                                                                   count_backend):
+    import yaml
+
+    old = tmp_path / "old"
+    assert _compare(data_dir, count_backend, old, "--schedule", "5%x2").exit_code == 0
+    saved = yaml.safe_load((old / "config.yaml").read_text())
+    for key in ("incremental", "query_mode"):       # options added after this folder was written
+        del saved[key]
+    (old / "config.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
+    assert _compare(data_dir, count_backend, old, "--schedule", "5%x2").exit_code == 0  # nothing changed: it resumes
+    r = _compare(data_dir, count_backend, old, "--schedule", "5%x2", "--query-mode", "batch")
+    assert r.exit_code == 2 and "differs in: query_mode" in the_one_error(r.output)
+
+
 def test_a_second_writer_gets_one_line_and_the_results_stay_correct(tmp_path, data_dir, count_backend):
     out = tmp_path / "out"
     os.makedirs(out)
