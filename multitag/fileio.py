@@ -13,13 +13,21 @@ from typing import IO, Iterator
 from multitag.errors import MultitagError
 
 
+def current_umask() -> int:
+    """The process's umask (read without changing it for longer than the call)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Write to a temporary file beside ``path`` and rename it over ``path`` only on success.
 
     Any ``OSError`` while writing (a full disk, a read-only folder) removes the temporary file,
     leaves ``path`` as it was (complete or absent) and becomes a one-line :class:`MultitagError`
-    naming ``path``.
+    naming ``path``. The file gets the permissions of the file it replaces, or of a new file under the
+    umask (``mkstemp`` alone would leave every result readable by its owner only).
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
@@ -27,6 +35,11 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
     try:
         os.makedirs(directory, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+        try:
+            wanted = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            wanted = 0o666 & ~current_umask()
+        os.chmod(tmp, wanted)
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as fh:
             yield fh
             fh.flush()

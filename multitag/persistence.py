@@ -38,6 +38,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from multitag.errors import MultitagError
+from multitag.fileio import current_umask
 
 if TYPE_CHECKING:  # pragma: no cover
     from multitag.backend import Tagger
@@ -345,12 +346,6 @@ def _fsync_dir(path: str) -> None:
             os.close(fd)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def build_manifest(tagger: "Tagger", files: dict[str, dict[str, Any]], *, extra: dict | None = None) -> dict[str, Any]:
     """The manifest of ``tagger`` with the inventory ``files`` (relative path -> size, sha256)."""
     import multitag
@@ -416,7 +411,7 @@ def save_model(tagger: "Tagger", path: str | os.PathLike, *, extra: dict[str, An
     try:
         os.makedirs(parent, exist_ok=True)
         tmp = tempfile.mkdtemp(prefix=f".{base}.saving-", dir=parent)
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~current_umask())
         tagger._save_state(tmp)
         present, odd = _listing(tmp)
         if odd:

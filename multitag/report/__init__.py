@@ -68,8 +68,17 @@ def _profile_blocks(pool: PoolProfile, profiles: list[SelectionProfile], has_doc
         rows.append([p.name, str(p.seeds), f"{p.sentences:,.0f}", f"{p.tokens:,.0f}", f"{p.length.mean:.1f}",
                      lengths(p.length), f"{p.entities_per_100_tokens:.1f}", docs])
     types = sorted(set(pool.entity_mix) | {t for p in profiles for t in p.entity_mix})
-    mix = [["pool"] + [_pct(pool.entity_mix.get(t, 0.0)) for t in types]]
-    mix += [[p.name] + [_pct(p.entity_mix.get(t, 0.0)) for t in types] for p in profiles]
+    shown = types
+    if len(types) > MIX_TYPES_SHOWN:   # e.g. ATIS's 79 slot types: the pool's most frequent, the rest summed
+        top = sorted(types, key=lambda t: (-pool.entity_mix.get(t, 0.0), t))[:MIX_TYPES_SHOWN]
+        shown = [t for t in types if t in top]
+    rest = [t for t in types if t not in shown]
+
+    def mix_row(name: str, m: dict) -> list[str]:
+        return [name] + [_pct(m.get(t, 0.0)) for t in shown] + ([_pct(sum(m.get(t, 0.0) for t in rest))] if rest else [])
+
+    mix = [mix_row("pool", pool.entity_mix)] + [mix_row(p.name, p.entity_mix) for p in profiles]
+    mix_header = ["selection"] + shown + ([f"{len(rest)} other types"] if rest else [])
     doc_note = ("Documents: the `-DOCSTART-` boundaries of the pool's file (the reader skips those lines; they are "
                 "read here from the file); a document is touched when any of its sentences was chosen."
                 if has_docs else "Documents are not counted: the data has no document boundaries (`-DOCSTART-`).")
@@ -80,10 +89,14 @@ def _profile_blocks(pool: PoolProfile, profiles: list[SelectionProfile], has_doc
                   "a sentence counts when any of its tokens was asked, an entity when any of its tokens was revealed."),
         Table(["selection", "seeds", "sentences / seed", "tokens revealed / seed", "mean length",
                "length p10 / p50 / p90", "entities per 100 tokens", "documents touched"], rows),
-        Paragraph("Entity-type mix of what was revealed (share of the entities), against the pool's:"),
-        Table(["selection"] + types, mix),
+        Paragraph("Entity-type mix of what was revealed (share of the entities), against the pool's"
+                  + (f" (the pool's {len(shown)} most frequent types; the others summed)" if rest else "") + ":"),
+        Table(mix_header, mix),
         Paragraph(doc_note),
     ]
+
+
+MIX_TYPES_SHOWN = 12
 
 
 def report_blocks(cs: list[Curve], context: ReportContext | None, *, curves_image: bytes | None = None,

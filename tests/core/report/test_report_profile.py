@@ -76,3 +76,22 @@ def test_below_sentence_level_only_revealed_entities_count(pool):
     assert p.tokens == 2 and p.sentences == 2 and sorted(p.lengths) == [3, 4]
     assert p.entities_per_100_tokens == pytest.approx(100.0)
     assert p.documents is None
+
+
+def test_many_entity_types_show_the_pools_most_frequent_and_sum_the_rest():
+    import numpy as np
+
+    from multitag.report import MIX_TYPES_SHOWN, _profile_blocks
+    from multitag.report.document import Table
+    from multitag.report.profile import LengthStats, PoolProfile, SelectionProfile
+
+    n = MIX_TYPES_SHOWN + 3
+    shares = {f"t{i:02d}": (n - i) / sum(range(1, n + 1)) for i in range(n)}     # t00 most frequent
+    chosen = {t: 1 / n for t in shares}
+    stats = LengthStats.of([3, 4])
+    pool = PoolProfile(2, 7, np.array([3, 4]), stats, shares, 10.0, None)
+    sel = SelectionProfile({"backend": "m", "strategy": "s"}, 1, 2, 7, np.array([3, 4]), stats, chosen, 10.0)
+    mix = [b for b in _profile_blocks(pool, [sel], False) if isinstance(b, Table)][1]
+    assert mix.header == ["selection"] + [f"t{i:02d}" for i in range(MIX_TYPES_SHOWN)] + ["3 other types"]
+    rest_pool = sum(shares[f"t{i:02d}"] for i in range(MIX_TYPES_SHOWN, n))
+    assert mix.rows[0][-1] == f"{rest_pool * 100:.1f}%" and mix.rows[1][-1] == f"{3 / n * 100:.1f}%"
