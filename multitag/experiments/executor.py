@@ -22,8 +22,8 @@ from typing import Any, Callable, Protocol as TypingProtocol, Sequence
 from multitag import registry
 from multitag.data.dataset import Dataset
 from multitag.experiments.gpus import device_params
-from multitag.experiments.records import IterationRecord, RunSpec, run_id
-from multitag.experiments.simulation import Protocol, Simulation
+from multitag.experiments.records import IterationRecord, ReferenceRecord, RunSpec, run_id
+from multitag.experiments.simulation import Protocol, Simulation, run_reference
 
 
 @dataclass
@@ -44,6 +44,7 @@ class GridContext:
     params: dict[str, dict[str, Any]]       # backend name -> constructor parameters (coerced)
     gpus_per_run: int = 0
     checkpoints: str | None = None          # incremental training: OUT/checkpoints (a folder per run)
+    references: tuple[str, ...] = ()        # full-data references still to train (tasks of their own on a cluster)
 
 
 @dataclass
@@ -76,6 +77,8 @@ class GridEvents(TypingProtocol):
     def iteration(self, task: RunTask, records: list[IterationRecord]) -> None: ...
     def phase(self, task: RunTask, text: str) -> None: ...
     def finished(self, task: RunTask, outcome: RunOutcome) -> None: ...
+    def reference(self, record: ReferenceRecord) -> None: ...
+    def reference_failed(self, name: str, error: str, where: str | None) -> None: ...
 
 
 class Executor(TypingProtocol):
@@ -91,6 +94,27 @@ class DriverError(Exception):
         self.original = original
 
 
+def backend_factory(context: GridContext, gpu_ordinals: Sequence[int] = (),
+                    devices: dict[str, str] | None = None) -> Callable[[str, int], Any]:
+    """``make_backend(name, seed)`` for the runs of ``context``: the user's parameters, a warm start
+    for incremental runs, and the device of the run's GPU (recorded in ``devices``)."""
+    def make_backend(name: str, seed: int):
+        given = dict(context.params.get(name, {}))
+        if context.protocol.incremental:
+            given["warm_start"] = True
+        extra = device_params(registry.resolve(name).cls, given, gpu_ordinals) if gpu_ordinals else {}
+        if extra and devices is not None:
+            devices[name] = extra["device"]
+        return registry.create(name, labels=context.data.labels, seed=seed, **given, **extra)
+
+    return make_backend
+
+
+def train_reference(name: str, context: GridContext, gpu_ordinals: Sequence[int] = ()) -> ReferenceRecord:
+    """The full-data reference of backend ``name`` (trained on the whole pool), here."""
+    return run_reference(name, context.data, context.protocol, backend_factory(context, gpu_ordinals))
+
+
 def simulate_run(spec: RunSpec, context: GridContext, previous: Sequence[IterationRecord], *,
                  on_iteration: Callable[[list[IterationRecord]], None], progress: Callable[[str], None] | None = None,
                  gpu_ordinals: Sequence[int] = ()) -> RunOutcome:
@@ -101,15 +125,7 @@ def simulate_run(spec: RunSpec, context: GridContext, previous: Sequence[Iterati
     """
     outcome = RunOutcome()
     data = context.data
-
-    def make_backend(name: str, seed: int):
-        given = dict(context.params.get(name, {}))
-        if context.protocol.incremental:
-            given["warm_start"] = True
-        extra = device_params(registry.resolve(name).cls, given, gpu_ordinals) if gpu_ordinals else {}
-        if extra:
-            outcome.devices[name] = extra["device"]
-        return registry.create(name, labels=data.labels, seed=seed, **given, **extra)
+    make_backend = backend_factory(context, gpu_ordinals, outcome.devices)
 
     def write(records: list[IterationRecord]) -> None:
         try:
@@ -142,6 +158,8 @@ class SequentialExecutor:
     """Runs one run after another in this process (the default, and the reference for the others)."""
 
     def run(self, tasks: Sequence[RunTask], context: GridContext, events: GridEvents) -> None:
+        for name in context.references:   # before the runs, in this process (an error ends the grid)
+            events.reference(train_reference(name, context))
         for task in tasks:
             outcome = simulate_run(task.spec, context, task.previous,
                                    on_iteration=lambda recs, task=task: events.iteration(task, recs),

@@ -25,7 +25,7 @@ import uuid
 from dataclasses import replace
 from typing import Any, Sequence
 
-from multitag.experiments.executor import GridContext, GridEvents, RunOutcome, RunTask, simulate_run
+from multitag.experiments.executor import GridContext, GridEvents, RunOutcome, RunTask, simulate_run, train_reference
 from multitag.experiments.records import IterationRecord, RunSpec, parse_record
 
 
@@ -101,6 +101,27 @@ def expected_cost(task: RunTask, n_iter: int) -> int:
     return left * (1 + sum(_NEED_COST.get(n, 1) for n in needs))
 
 
+def reference_on_worker(name: str, context: GridContext, data: Any) -> dict:
+    """The task of a full-data reference: ``{"record": json | None, "error": traceback | None, "where": worker}``."""
+    from distributed import get_worker
+
+    where = get_worker().address
+    slots, ordinals = None, []
+    try:
+        if context.gpus_per_run:
+            from multitag.experiments.gpus import process_slots
+
+            slots = process_slots()
+            ordinals = slots.acquire(context.gpus_per_run)
+        record = train_reference(name, replace(context, data=data), ordinals)
+        return {"record": record.to_json(), "error": None, "where": where}
+    except Exception:
+        return {"record": None, "error": traceback.format_exc(), "where": where}
+    finally:
+        if slots is not None and ordinals:
+            slots.release(ordinals)
+
+
 class _RunStream:
     """One run's iterations as they arrive (events, then the task's result): handed on in
     iteration order, each once."""
@@ -132,16 +153,30 @@ class DaskExecutor:
         self.gpus_per_run = gpus_per_run
         self.timings: dict[int, dict[str, float]] = {}
 
+    @staticmethod
+    def _reference_done(name: str, future: Any, events: GridEvents) -> None:
+        from multitag.experiments.records import ReferenceRecord
+
+        try:
+            result = future.result()
+        except Exception as e:   # its workers died (KilledWorker), or the task could not run
+            events.reference_failed(name, "".join(traceback.format_exception(type(e), e, e.__traceback__)), None)
+            return
+        if result["error"] is not None:
+            events.reference_failed(name, result["error"], result["where"])
+        else:
+            events.reference(ReferenceRecord.from_json(result["record"], f"dask reference {name}"))
+
     def run(self, tasks: Sequence[RunTask], context: GridContext, events: GridEvents) -> None:
         from distributed import KilledWorker
 
-        if not tasks:
+        if not tasks and not context.references:
             return
         client = self.client
         session = uuid.uuid4().hex[:12]
         t0 = time.time()
         data = client.scatter(context.data, broadcast=True, hash=False)
-        shared = replace(context, data=None, gpus_per_run=self.gpus_per_run)
+        shared = replace(context, data=None, gpus_per_run=self.gpus_per_run, references=())
         scatter_s = time.time() - t0
         inbox: queue.Queue = queue.Queue()
         streams: dict[int, _RunStream] = {}
@@ -149,6 +184,12 @@ class DaskExecutor:
         topics = []
         resources = {"GPU": self.gpus_per_run} if self.gpus_per_run else None
         n_iter = len(context.protocol.budgets) + 1
+        references = {}
+        for name in context.references:   # a fit on the whole pool: as long as any run, so first
+            fut = client.submit(reference_on_worker, name, shared, data, key=f"multitag-{session}-reference-{name}",
+                                pure=False, resources=resources, priority=10 ** 9)
+            fut.add_done_callback(lambda f, name=name: inbox.put(("reference", name, f)))
+            references[name] = fut
         for task in sorted(tasks, key=lambda t: -expected_cost(t, n_iter)):   # the longest first
             topic = f"multitag-{session}-run{task.index}"
             topics.append(topic)
@@ -161,9 +202,14 @@ class DaskExecutor:
             fut.add_done_callback(lambda f, i=task.index: inbox.put(("done", i, f)))
             futures[task.index] = fut
         remaining = set(futures)
+        waiting = set(references)
         try:
-            while remaining:
+            while remaining or waiting:
                 kind, index, payload = inbox.get()
+                if kind == "reference":
+                    waiting.discard(index)
+                    self._reference_done(index, payload, events)
+                    continue
                 stream = streams[index]
                 if kind == "records":
                     if index in remaining:
@@ -189,7 +235,7 @@ class DaskExecutor:
                 outcome.timings.update(self.timings[index])
                 events.finished(stream.task, outcome)
         finally:
-            pending = [futures[i] for i in remaining]
+            pending = [futures[i] for i in remaining] + [references[n] for n in waiting]
             if pending:
                 client.cancel(pending)
             for topic in topics:

@@ -21,9 +21,9 @@ from multitag.experiments.cluster import Execution, open_executor
 from multitag.experiments.config import ExperimentConfig
 from multitag.experiments.executor import GridContext, RunOutcome, RunTask
 from multitag.experiments.outdir import OutLock, data_fingerprint, save_or_check
-from multitag.experiments.records import IterationRecord, RunSpec, run_id
+from multitag.experiments.records import IterationRecord, ReferenceRecord, RunSpec, run_id
 from multitag.experiments.results import ResultsStore, iteration_records, reference_records
-from multitag.experiments.simulation import Protocol, run_reference
+from multitag.experiments.simulation import Protocol
 from multitag.loop import check_compatible
 from multitag.strategies import get_strategy
 
@@ -167,6 +167,7 @@ class _Driver:
         self.written = 0
         self.done_iters: dict[int, int] = {}
         self.failed: list[RunSpec] = []
+        self.failed_references: list[str] = []
         self.outcomes: dict[int, RunOutcome] = {}
         self._describe()
 
@@ -178,6 +179,34 @@ class _Driver:
             self.bar.update(1)
         if self.stop_after is not None and self.written >= self.stop_after:
             raise _Stop()
+
+    def reference(self, record: ReferenceRecord) -> None:
+        self.store.append([record])
+        self._failure_file(f"reference-{record.model}", None)
+
+    def reference_failed(self, name: str, error: str, where: str | None) -> None:
+        self.failed_references.append(name)
+        at = f"worker: {where}\n" if where else ""
+        path = self._failure_file(f"reference-{name}", f"full-data reference: {name}\n{at}\n{error}")
+        self._say(f"full-data reference {name}: failed ({error.strip().splitlines()[-1]}); details: {path}")
+
+    def _failure_file(self, name: str, text: str | None) -> str:
+        """Write ``OUT/failed/<name>.txt`` (``text``), or remove an earlier one (``None``)."""
+        path = os.path.join(self.out, "failed", name + ".txt")
+        if text is None:
+            if os.path.exists(path):
+                os.remove(path)
+            return path
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            with atomic_write(path) as fh:
+                fh.write(text)
+        except OSError as e:
+            raise MultitagError(f"{path}: cannot write ({e.strerror})") from None
+        return path
+
+    def _say(self, msg: str) -> None:
+        (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
 
     def phase(self, task: RunTask, text: str) -> None:
         if self.bar is not None:
@@ -191,24 +220,15 @@ class _Driver:
     def finished(self, task: RunTask, outcome: RunOutcome) -> None:
         spec = task.spec
         self.outcomes[task.index] = outcome
-        path = os.path.join(self.out, "failed", run_id(spec) + ".txt")
         if outcome.failed:
             self.failed.append(spec)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            try:
-                recorded = len({r.iteration for r in task.previous}) + self.done_iters.get(task.index, 0)
-                with atomic_write(path) as fh:
-                    fh.write(failure_report(spec, outcome, recorded))
-            except OSError as e:
-                raise MultitagError(f"{path}: cannot write ({e.strerror})") from None
-            msg = f"{spec.label()}: failed ({outcome.error.strip().splitlines()[-1]}); details: {path}"
-            (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
+            recorded = len({r.iteration for r in task.previous}) + self.done_iters.get(task.index, 0)
+            path = self._failure_file(run_id(spec), failure_report(spec, outcome, recorded))
+            self._say(f"{spec.label()}: failed ({outcome.error.strip().splitlines()[-1]}); details: {path}")
         else:
-            if os.path.exists(path):
-                os.remove(path)  # an earlier failure of this run, now finished
+            self._failure_file(run_id(spec), None)  # an earlier failure of this run, now finished
             if outcome.note is not None:
-                msg = f"{spec.label()}: stopped after iteration {outcome.iterations_done - 1}: {outcome.note}"
-                (self.bar.write(msg, file=sys.stderr) if self.bar is not None else print(msg, file=sys.stderr))
+                self._say(f"{spec.label()}: stopped after iteration {outcome.iterations_done - 1}: {outcome.note}")
         self.runs_done += 0 if outcome.failed else 1
         if self.bar is not None:
             left = self.n_iter - len({r.iteration for r in task.previous}) - self.done_iters.get(task.index, 0)
@@ -223,18 +243,13 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
     previous = store.load()
     its = iteration_records(previous)
 
-    def make_backend(name: str, seed: int):
-        params = dict(config.params.get(name, {}))
-        if config.incremental:
-            params["warm_start"] = True
-        return registry.create(name, labels=ds.labels, seed=seed, **params)
-
+    references: list[str] = []
     if config.full_reference:
         have = {r.model for r in reference_records(previous)}
-        for name in dict.fromkeys(list(config.backends) + list(config.successors)):
-            if name not in have:
-                print(f"full-data reference: training {name} on the whole pool", file=sys.stderr)
-                store.append([run_reference(name, ds, protocol, make_backend)])
+        references = [name for name in dict.fromkeys(list(config.backends) + list(config.successors)) if name not in have]
+    where = " (a task of its own, beside the runs)" if execution.distributed else ""
+    for name in references:
+        print(f"full-data reference: training {name} on the whole pool{where}", file=sys.stderr)
 
     n_iter = len(protocol.budgets) + 1
     tasks, done_before = [], 0
@@ -254,7 +269,8 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
         bar = tqdm(total=n_iter * len(p.runs), initial=done_before, unit="it", file=sys.stderr, dynamic_ncols=True)
     driver = _Driver(out, store, n_iter, bar, stop_after, runs=len(p.runs), runs_done=len(p.runs) - len(tasks))
     context = GridContext(protocol, ds, config.params,
-                          checkpoints=os.path.join(out, "checkpoints") if config.incremental else None)
+                          checkpoints=os.path.join(out, "checkpoints") if config.incremental else None,
+                          references=tuple(references))
     try:
         with open_executor(execution, log=(bar.write if bar is not None else None)) as executor:
             executor.run(tasks, context, driver)
@@ -263,8 +279,9 @@ def _run_locked(config: ExperimentConfig, out: str, ds: Dataset, p: Plan, protoc
     finally:
         if bar is not None:
             bar.close()
-    return {"stopped": False, "out": out, "runs": len(p.runs), "refused": len(p.refused), "failed": len(driver.failed),
-            "failed_dir": os.path.join(out, "failed") if driver.failed else None, "outcomes": driver.outcomes}
+    failed = len(driver.failed) + len(driver.failed_references)
+    return {"stopped": False, "out": out, "runs": len(p.runs) + len(references), "refused": len(p.refused),
+            "failed": failed, "failed_dir": os.path.join(out, "failed") if failed else None, "outcomes": driver.outcomes}
 
 
 class _Stop(Exception):

@@ -154,6 +154,51 @@ def test_a_one_worker_cluster_starts_the_costlier_runs_first(site, sequential_re
     assert [s for s, _ in started] == ["mnlp", "mnlp", "random", "random"], started
 
 
+def _references(out):
+    from multitag.experiments.results import reference_records
+
+    return {r.model: {k: v for k, v in r.to_json().items() if k != "train_seconds"}
+            for r in reference_records(ResultsStore(os.path.join(out, "results.jsonl")).load())}
+
+
+def test_the_full_data_reference_is_a_task_beside_the_runs(cluster, sequential_reference, tmp_path, capsys):
+    _, client = cluster
+    kw = dict(strategies=["random", "mnlp"], seeds=1, full_reference=True)
+    seq, dask = str(tmp_path / "seq"), str(tmp_path / "dask")
+    run_experiment(_config(sequential_reference.data, "dcount", **kw), seq, progress=False, report=False)
+    capsys.readouterr()
+    result = run_experiment(_config(sequential_reference.data, "dcount", **kw), dask, progress=False, report=False,
+                            execution=Execution(scheduler=client.scheduler.address))
+    assert "full-data reference: training dcount on the whole pool (a task of its own" in capsys.readouterr().err
+    assert result["failed"] == 0 and result["runs"] == 3          # two runs and the reference
+    assert _references(dask) == _references(seq) and set(_references(seq)) == {"dcount"}
+    assert _comparable(dask) == _comparable(seq)
+    # resumed with everything on disk: nothing is trained again
+    again = run_experiment(_config(sequential_reference.data, "dcount", **kw), dask, progress=False, report=False,
+                           execution=Execution(scheduler=client.scheduler.address))
+    assert again["runs"] == 2 and len(ResultsStore(os.path.join(dask, "results.jsonl")).load()) == 1 + 2 * 4
+
+
+def test_a_failing_reference_on_a_worker_is_reported_and_the_runs_finish(cluster, sequential_reference, tmp_path):
+    _, client = cluster
+    out = tmp_path / "out"
+    args = ["compare", "--data", sequential_reference.data, "--backends", "dcount-failing", "--strategies", "random",
+            "--seeds", "2", "--param", "fail_seed=0", "--schedule", "5%x2",
+            "--initial-size", "10%", "--valid", "none", "--full-reference", "--out", str(out), "--no-progress",
+            "--scheduler", client.scheduler.address]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    # the reference and the seed-0 run fail (the reference is trained with seed 0); the seed-1 run finishes
+    assert r.output.strip().splitlines()[-1].startswith("error: 2 of 3 runs failed") and "Traceback" not in r.output
+    text = (out / "failed" / "reference-dcount-failing.txt").read_text()
+    assert "full-data reference: dcount-failing" in text and "worker: tcp://127.0.0.1:" in text
+    assert "RuntimeError: injected failure for seed 0" in text
+    assert sorted(os.listdir(out / "failed")) == ["dcount-failing_random_seed0_sentence_auto_init-random.txt",
+                                                  "reference-dcount-failing.txt"]
+    recs = ResultsStore(str(out / "results.jsonl")).load()
+    assert len(recs) == 3 and {(x.seed, x.iteration) for x in iteration_records(recs)} == {(1, 0), (1, 1), (1, 2)}
+
+
 def _lines(path):
     try:
         with open(path) as fh:
