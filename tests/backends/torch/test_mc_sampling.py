@@ -7,14 +7,12 @@ import torch
 
 from multitag.testing import SYNTHETIC_LABELS, synthetic_corpus
 from multitag_torch.layers import GreedyTagDecoder
-from multitag_torch.taggers import BiLSTMEncDecTagger, BiLSTMTagger, CNNCNNLSTMTagger
+from multitag_torch.taggers import BiLSTMTagger, CNNBiLSTMCRFTagger
 
-TINY = {  # as in test_taggers.py
-    CNNCNNLSTMTagger: dict(word_dim=16, char_dim=6, char_filters=8, cnn_filters=16, decoder_hidden=16, tag_dim=8),
-    BiLSTMTagger: dict(word_dim=16, hidden=16),
-    BiLSTMEncDecTagger: dict(word_dim=16, hidden=16, decoder_hidden=16, tag_dim=8),
-}
-FAST = dict(optimizer="adam", lr=0.01, batch_size=8, threads=1, embeddings="random")
+from support.torch_tiny import FAST
+from support.torch_tiny import TINY as _ALL
+
+TINY = {cls: size for cls, size in _ALL.items() if cls is not CNNBiLSTMCRFTagger}
 
 
 def _encoder_of(net):

@@ -12,13 +12,7 @@ from multitag_torch import base as torch_base
 from multitag_torch.taggers import BiLSTMEncDecTagger, BiLSTMTagger, CNNBiLSTMCRFTagger, CNNCNNLSTMTagger
 from multitag_torch.vocab import normalize
 
-TINY = {  # as in test_taggers.py
-    CNNBiLSTMCRFTagger: dict(word_dim=16, char_dim=8, char_filters=8, case_dim=4, hidden=16),
-    CNNCNNLSTMTagger: dict(word_dim=16, char_dim=6, char_filters=8, cnn_filters=16, decoder_hidden=16, tag_dim=8),
-    BiLSTMTagger: dict(word_dim=16, hidden=16),
-    BiLSTMEncDecTagger: dict(word_dim=16, hidden=16, decoder_hidden=16, tag_dim=8),
-}
-FAST = dict(optimizer="adam", lr=0.01, batch_size=8, threads=1, embeddings="random")
+from support.torch_tiny import FAST, TINY
 
 def _novel(i: int) -> Sentence:
     """A sentence whose name and city occur nowhere else."""
