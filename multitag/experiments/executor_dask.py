@@ -18,12 +18,13 @@ never mixes with the events of an earlier session still held by a long-lived sch
 """
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 import traceback
 import uuid
 from dataclasses import replace
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from multitag.experiments.executor import GridContext, GridEvents, RunOutcome, RunTask, simulate_run, train_reference
 from multitag.experiments.records import IterationRecord, RunSpec, parse_record
@@ -34,6 +35,30 @@ def _groups_from_messages(messages: Sequence[dict], where: str) -> dict[int, lis
     for m in messages:
         out.setdefault(int(m["iteration"]), [parse_record(d, where) for d in m["records"]])
     return out
+
+
+class _NoGpu(Exception):
+    """This worker process could not give the task its GPUs."""
+
+
+@contextlib.contextmanager
+def _held_gpus(count: int) -> Iterator[list[int]]:
+    """The ordinals of ``count`` GPUs of this worker process, held for the block (none for 0);
+    :class:`_NoGpu` (chained to the cause) when they cannot be taken."""
+    if not count:
+        yield []
+        return
+    from multitag.experiments.gpus import process_slots
+
+    slots = process_slots()
+    try:
+        ordinals = slots.acquire(count)
+    except Exception as e:
+        raise _NoGpu(str(e)) from e
+    try:
+        yield ordinals
+    finally:
+        slots.release(ordinals)
 
 
 def run_on_worker(spec: RunSpec, context: GridContext, data: Any, previous: list[IterationRecord], topic: str) -> dict:
@@ -62,22 +87,12 @@ def run_on_worker(spec: RunSpec, context: GridContext, data: Any, previous: list
         messages.append(msg)
         worker.log_event(topic, msg)
 
-    ordinals: list[int] = []
-    slots = None
-    if context.gpus_per_run:
-        from multitag.experiments.gpus import process_slots
-
-        slots = process_slots()
     try:
-        if slots is not None:
-            try:
-                ordinals = slots.acquire(context.gpus_per_run)
-            except Exception:
-                return {"outcome": RunOutcome(error=traceback.format_exc(), where=worker.address), "groups": messages}
-        outcome = simulate_run(spec, replace(context, data=data), known, on_iteration=send, gpu_ordinals=ordinals)
-    finally:
-        if slots is not None and ordinals:
-            slots.release(ordinals)
+        with _held_gpus(context.gpus_per_run) as ordinals:
+            outcome = simulate_run(spec, replace(context, data=data), known, on_iteration=send, gpu_ordinals=ordinals)
+    except _NoGpu as e:   # reported as the run's failure, with the cause's own traceback
+        error = "".join(traceback.format_exception(e.__cause__))
+        return {"outcome": RunOutcome(error=error, where=worker.address), "groups": messages}
     outcome.where = worker.address
     outcome.timings.update(task_start=started, task_end=time.time())
     return {"outcome": outcome, "groups": messages}
@@ -106,20 +121,14 @@ def reference_on_worker(name: str, context: GridContext, data: Any) -> dict:
     from distributed import get_worker
 
     where = get_worker().address
-    slots, ordinals = None, []
     try:
-        if context.gpus_per_run:
-            from multitag.experiments.gpus import process_slots
-
-            slots = process_slots()
-            ordinals = slots.acquire(context.gpus_per_run)
-        record = train_reference(name, replace(context, data=data), ordinals)
+        with _held_gpus(context.gpus_per_run) as ordinals:
+            record = train_reference(name, replace(context, data=data), ordinals)
         return {"record": record.to_json(), "error": None, "where": where}
+    except _NoGpu as e:
+        return {"record": None, "error": "".join(traceback.format_exception(e.__cause__)), "where": where}
     except Exception:
         return {"record": None, "error": traceback.format_exc(), "where": where}
-    finally:
-        if slots is not None and ordinals:
-            slots.release(ordinals)
 
 
 class _RunStream:
@@ -190,7 +199,8 @@ class DaskExecutor:
                                 pure=False, resources=resources, priority=10 ** 9)
             fut.add_done_callback(lambda f, name=name: inbox.put(("reference", name, f)))
             references[name] = fut
-        for task in sorted(tasks, key=lambda t: -expected_cost(t, n_iter)):   # the longest first
+        cost = {task.index: expected_cost(task, n_iter) for task in tasks}
+        for task in sorted(tasks, key=lambda t: -cost[t.index]):   # the longest first
             topic = f"multitag-{session}-run{task.index}"
             topics.append(topic)
             streams[task.index] = _RunStream(task)
@@ -198,7 +208,7 @@ class DaskExecutor:
             self.timings[task.index] = {"submitted": time.time(), "scatter_seconds": scatter_s}
             fut = client.submit(run_on_worker, task.spec, shared, data, list(task.previous), topic,
                                 key=f"multitag-{session}-run{task.index}", pure=False, resources=resources,
-                                priority=expected_cost(task, n_iter))
+                                priority=cost[task.index])
             fut.add_done_callback(lambda f, i=task.index: inbox.put(("done", i, f)))
             futures[task.index] = fut
         remaining = set(futures)
