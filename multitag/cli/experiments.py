@@ -84,7 +84,7 @@ def _run(command: str, backends: str | None, successors: list[str], kw: dict) ->
     t0 = time.perf_counter()
     result = run_experiment(config, out, progress=not kw["no_progress"], report=False, execution=execution,
                             describe=True)
-    paths = _write_report_if_any(out, kw["x_axis"], result["failed"])
+    paths = _write_report_if_any(out, kw["x_axis"], result["failed"], result.get("dataset"))
     click.echo(f"done in {time.perf_counter() - t0:.0f}s; results: {os.path.join(out, 'results.jsonl')}")
     if paths:
         click.echo(f"report: {_report_files(paths)}")
@@ -93,11 +93,11 @@ def _run(command: str, backends: str | None, successors: list[str], kw: dict) ->
                             f"{result['failed_dir']}/; the same command again retries them")
 
 
-def _write_report_if_any(out: str, x_axis: str, failed: int) -> dict | None:
+def _write_report_if_any(out: str, x_axis: str, failed: int, data=None) -> dict | None:
     from multitag.report import write_report
 
     try:
-        return write_report(out, x=x_axis)
+        return write_report(out, x=x_axis, data=data)
     except MultitagError:
         if failed:
             return None  # every run failed before its first iteration: nothing to report

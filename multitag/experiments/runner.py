@@ -144,7 +144,8 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
         if report and not result["stopped"]:
             from multitag.report import write_report
 
-            result.update(write_report(out))
+            result.update(write_report(out, data=ds))
+    result["dataset"] = ds   # for a report written later by the caller (the data is not read twice)
     return result
 
 

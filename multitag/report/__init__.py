@@ -167,9 +167,10 @@ def _write_text(path: str, text: str) -> None:
         fh.write(text)
 
 
-def write_report(out: str, *, x: str = "tokens", load_data: bool = True) -> dict:
+def write_report(out: str, *, x: str = "tokens", load_data: bool = True, data=None) -> dict:
     """Write OUT/summary.md, OUT/summary.csv, OUT/curves.png, OUT/profile.png (with the data) and
-    OUT/report.html from OUT/results.jsonl and OUT/config.yaml; returns the paths written."""
+    OUT/report.html from OUT/results.jsonl and OUT/config.yaml; returns the paths written.
+    ``data``: the run's data set when the caller has it (else it is read again from the config)."""
     path = os.path.join(out, "results.jsonl")
     if not os.path.exists(path):
         raise MultitagError(f"{out}: no results.jsonl (run `multitag compare --out {out}` first)")
@@ -179,7 +180,7 @@ def write_report(out: str, *, x: str = "tokens", load_data: bool = True) -> dict
         raise MultitagError(f"{path}: no finished iteration yet")
     from multitag.report.plots import curves_png, lengths_png
 
-    context = read_context(out, records, load_data=load_data)
+    context = read_context(out, records, load_data=load_data, data=data)
     profile = None
     if context.data is not None:
         pool = list(context.data.train)

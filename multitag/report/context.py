@@ -87,8 +87,10 @@ def _load_data(cfg: dict) -> tuple[Dataset | None, str | None, str | None]:
     return ds, None, train
 
 
-def read_context(out: str, records: Sequence[IterationRecord | ReferenceRecord], *, load_data: bool = True) -> ReportContext:
-    """The context of the results folder ``out`` (``config.yaml``) and its ``records``."""
+def read_context(out: str, records: Sequence[IterationRecord | ReferenceRecord], *, load_data: bool = True,
+                 data: Dataset | None = None) -> ReportContext:
+    """The context of the results folder ``out`` (``config.yaml``) and its ``records``; ``data``:
+    the run's data set, already read (and checked against the fingerprint) by the caller."""
     cfg = _load_yaml(os.path.join(out, "config.yaml"))
     ctx = ReportContext(config=cfg)
     its = [r for r in records if isinstance(r, IterationRecord)]
@@ -143,7 +145,10 @@ def read_context(out: str, records: Sequence[IterationRecord | ReferenceRecord],
     refs = [r for r in records if isinstance(r, ReferenceRecord)]
     rows.append(("full-data reference", ", ".join(f"{r.model} F1 {r.f1:.4f}" for r in refs)
                  if refs else ("requested, not recorded yet" if cfg.get("full_reference") else "not run (--full-reference)")))
-    if load_data:
+    if data is not None:
+        info = data.split_info.get("train")
+        ctx.data, ctx.train_path = data, (info.source.path if info is not None else None)
+    elif load_data:
         ctx.data, ctx.data_problem, ctx.train_path = _load_data(cfg)
     else:
         ctx.data_problem = "not loaded"
