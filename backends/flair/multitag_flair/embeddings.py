@@ -3,8 +3,9 @@
 Specs
 -----
 ``word:PATH``
-    Static word vectors from a file (word2vec text ``.txt``/``.vec``, binary ``.bin`` or a gensim
-    ``KeyedVectors`` file).
+    Static word vectors from a file in a format that cannot run code (word2vec/GloVe text, word2vec
+    or fastText ``.bin``, or ``X.npy`` + ``X.vocab``; read by :func:`multitag_torch.embeddings.load_vectors`).
+    Pickles (gensim ``KeyedVectors.save`` ``.kv``/``.model`` files, ``.pkl``) are refused.
 ``word:train:fasttext``
     FastText vectors trained with gensim on the text the tagger sees (training sentences, dev and
     the unlabeled pool given to ``observe_unlabeled``); subword vectors cover unseen words.
@@ -81,24 +82,21 @@ def char_dictionary(texts: Sequence[Sequence[str]]):
 
 
 def word_vectors(path: str):
-    """flair WordEmbeddings over the vectors of ``path`` (read here with gensim)."""
+    """flair WordEmbeddings over the vectors of ``path`` (read by the torch backend's safe reader;
+    pickles are refused)."""
     import torch
     from flair.embeddings import WordEmbeddings
-    from gensim.models import KeyedVectors
 
-    try:
-        if path.endswith((".txt", ".vec")):
-            kv = KeyedVectors.load_word2vec_format(path, binary=False)
-        elif path.endswith(".bin"):
-            kv = KeyedVectors.load_word2vec_format(path, binary=True)
-        else:
-            kv = KeyedVectors.load(path)
-    except Exception as e:  # gensim raises many types for a bad file
-        raise MultitagError(f"cannot read word vectors {path} (word2vec text/binary or gensim KeyedVectors): {e}") from None
-    emb = WordEmbeddings(None, vocab=dict(kv.key_to_index), embedding_length=kv.vector_size,
+    from multitag_torch.embeddings import load_vectors
+
+    words, vectors = load_vectors(path)
+    vocab: dict[str, int] = {}
+    for i, w in enumerate(words):
+        vocab.setdefault(w, i)
+    emb = WordEmbeddings(None, vocab=vocab, embedding_length=int(vectors.shape[1]),
                          name=f"word:{os.path.basename(path)}")
     with torch.no_grad():
-        emb.embedding.weight[: len(kv.key_to_index)] = torch.from_numpy(np.asarray(kv.vectors, dtype=np.float32))
+        emb.embedding.weight[: len(words)] = torch.from_numpy(vectors)
     return emb
 
 

@@ -9,9 +9,18 @@ The ``embeddings`` parameter of the taggers selects one:
     the normalised text (lower case, digits -> 0) of the pool given to ``observe_unlabeled``
     together with the training text. This is the offline way to get pretrained vectors.
 ``PATH``
-    A word2vec/GloVe file read with gensim: binary when it ends in ``.bin``, otherwise text (with
-    or without the ``count dim`` header line that word2vec text files have and GloVe files lack);
-    ``.kv`` files saved by gensim ``KeyedVectors.save`` are read too.
+    Word vectors from a file, in a format that cannot run code when read:
+
+    * word2vec/GloVe text (``.txt``, ``.vec`` or any other name; with or without the ``count dim``
+      header line that word2vec text files have and GloVe files lack);
+    * word2vec binary (``.bin``), or a fastText ``.bin`` model (recognised by its magic number; only
+      its word vectors are used; gensim reads it with ``struct``/``numpy``, no pickle);
+    * ``X.npy`` (a 2-D float matrix, read with ``numpy.load(allow_pickle=False)``) plus ``X.vocab``
+      next to it (UTF-8, one word per line, line i naming row i).
+
+    gensim's native ``KeyedVectors.save`` files (``.kv``, ``.model``) are pickles and are refused,
+    as is any other pickle (recognised by name or by its first byte), with a one-line message on
+    how to convert a trusted file.
 """
 from __future__ import annotations
 
@@ -95,30 +104,80 @@ def _has_header(path: str) -> bool:
     return len(first) == 2 and all(x.isdigit() for x in first)
 
 
+PICKLE_SUFFIXES = (".kv", ".model", ".pkl", ".pickle", ".joblib", ".pt", ".pth", ".ckpt")
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
+
+
+def refuse_pickle(path: str) -> None:
+    """Raise MultitagError (one line) when ``path`` is, by name or content, a pickle."""
+    head = b""
+    if os.path.isfile(path):
+        with open(path, "rb") as f:
+            head = f.read(2)
+    if path.lower().endswith(PICKLE_SUFFIXES) or (len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5):
+        raise MultitagError(
+            f"{path!r} is a pickle (e.g. gensim KeyedVectors.save), which can run code when read; it is refused. "
+            "Use word2vec text/binary, fastText .vec/.bin, or X.npy + X.vocab; to convert a file you trust: "
+            f"python -c \"from gensim.models import KeyedVectors; KeyedVectors.load('{path}')"
+            f".save_word2vec_format('{os.path.splitext(path)[0]}.bin', binary=True)\"")
+
+
+def _load_npy(path: str, limit: int | None) -> tuple[list[str], np.ndarray]:
+    vocab = os.path.splitext(path)[0] + ".vocab"
+    if not os.path.isfile(vocab):
+        raise MultitagError(f"embeddings {path!r}: the vocabulary {vocab!r} (one word per line, row order) does not exist")
+    try:
+        matrix = np.load(path, allow_pickle=False)
+    except Exception as e:
+        raise MultitagError(f"cannot read the matrix {path!r} ({type(e).__name__}: {e}); expected a 2-D float .npy") from None
+    if matrix.ndim != 2 or not np.issubdtype(matrix.dtype, np.number):
+        raise MultitagError(f"embeddings {path!r}: expected a 2-D numeric matrix, got shape {matrix.shape} dtype {matrix.dtype}")
+    with open(vocab, encoding="utf8") as f:
+        words = [line.rstrip("\r\n") for line in f]
+    if words and words[-1] == "" and len(words) == matrix.shape[0] + 1:
+        words.pop()
+    if len(words) != matrix.shape[0]:
+        raise MultitagError(f"embeddings {path!r}: {matrix.shape[0]} rows but {len(words)} words in {vocab!r}")
+    if limit is not None:
+        words, matrix = words[:limit], matrix[:limit]
+    return words, np.asarray(matrix, dtype=np.float32)
+
+
 def load_vectors(path: str, *, limit: int | None = None) -> tuple[list[str], np.ndarray]:
-    """Read word vectors from a word2vec/GloVe text or binary file (see the module docstring).
+    """Read word vectors from a file in a format that cannot run code (see the module docstring);
+    pickles are refused before anything is parsed.
 
     Returns
     -------
     words : list of str, length V (as in the file)
     vectors : ndarray, shape (V, d), float32
     """
+    if not os.path.isfile(path):
+        raise MultitagError(f"embeddings file {path!r} does not exist; pass an existing word2vec/GloVe/fastText file "
+                            "or X.npy + X.vocab, 'train:fasttext' to train vectors on the pool text, or 'random'")
+    refuse_pickle(path)
+    if path.lower().endswith(".npy"):
+        return _load_npy(path, limit)
     from gensim.models import KeyedVectors
 
-    if not os.path.isfile(path):
-        raise MultitagError(f"embeddings file {path!r} does not exist; pass an existing word2vec/GloVe file, "
-                            "'train:fasttext' to train vectors on the pool text, or 'random'")
+    with open(path, "rb") as f:
+        head = f.read(4)
     try:
-        if path.endswith(".kv"):
-            kv = KeyedVectors.load(path)
+        if head == _FASTTEXT_MAGIC:
+            from gensim.models.fasttext import load_facebook_vectors  # struct/numpy reader, no pickle
+
+            kv = load_facebook_vectors(path)
         elif path.endswith(".bin"):
             kv = KeyedVectors.load_word2vec_format(path, binary=True, limit=limit)
         else:
             kv = KeyedVectors.load_word2vec_format(path, binary=False, limit=limit, no_header=not _has_header(path))
     except Exception as e:  # gensim raises many kinds of errors for a malformed file
-        raise MultitagError(f"cannot read word vectors from {path!r} ({type(e).__name__}: {e}); "
-                            "expected a word2vec/GloVe text file or a word2vec .bin file") from e
+        msg = str(e).splitlines()[0] if str(e) else ""
+        raise MultitagError(f"cannot read word vectors from {path!r} ({type(e).__name__}: {msg}); "
+                            "expected word2vec/GloVe text, word2vec or fastText .bin, or X.npy + X.vocab") from None
     words = list(kv.index_to_key)
+    if limit is not None:
+        words = words[:limit]
     return words, np.asarray(kv.vectors[: len(words)], dtype=np.float32)
 
 
