@@ -1,6 +1,7 @@
 """``CRFTagger``: a linear-chain CRF (crfsuite, L-BFGS, elastic net) behind the multitag contract."""
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -144,22 +145,49 @@ class CRFTagger(Tagger):
                 n += 1
         if n == 0:
             raise MultitagError("CRFTagger.fit: every training sentence is empty")
-        fd, path = tempfile.mkstemp(suffix=".crfsuite")
-        os.close(fd)
+        path = None
         try:
-            trainer.train(path)
+            fd, path = tempfile.mkstemp(suffix=".crfsuite", dir=self._scratch_dir())
+            os.close(fd)
+            _train_in_child(trainer, path)
             with open(path, "rb") as f:
-                self.model_bytes_ = f.read()
+                model = f.read()
+        except OSError as e:
+            raise MultitagError(f"CRFTagger.fit: cannot write or read crfsuite's model file {path or 'in the temporary folder'} "
+                                f"({e.strerror or e}); disk full or file-size limit?") from None
         finally:
-            os.remove(path)
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+        try:
+            check_crfsuite_model(model, path)
+        except MultitagError as e:
+            raise MultitagError(f"CRFTagger.fit: the CRF model file was cut short (disk full or file-size "
+                                f"limit?): {e}") from None
+        self.model_bytes_ = model
         self._open()
         return self
 
-    def _open(self) -> None:
+    def _scratch_dir(self) -> str | None:
+        """Where crfsuite writes its model file during :meth:`fit`: ``MULTITAG_CRF_SCRATCH`` when
+        set (e.g. the folder the model will be saved to), else the temporary folder."""
+        return os.environ.get("MULTITAG_CRF_SCRATCH") or None
+
+    def _open(self, where: str = "model.crfsuite") -> None:
+        # the whole structure is checked first: crfsuite trusts every offset and count in the file
+        # and dies with a segmentation fault on a damaged one
+        stored = crfsuite_model_labels(self.model_bytes_, where)
         tagger = pycrfsuite.Tagger()
-        tagger.open_inmemory(self.model_bytes_)
+        try:
+            tagger.open_inmemory(self.model_bytes_)
+        except ValueError as e:
+            raise MultitagError(f"{where}: not a valid crfsuite model ({e})") from None
         self.tagger_ = tagger
         self.model_labels_ = list(tagger.labels())
+        if self.model_labels_ != stored:
+            raise MultitagError(f"{where}: the crfsuite model is damaged (its label dictionary does not read back)")
+        if len(set(self.labels)) != len(self.labels):
+            raise MultitagError(f"CRFTagger: the label set has duplicates: {list(self.labels)}")
         index = {label: j for j, label in enumerate(self.labels)}
         missing = [y for y in self.model_labels_ if y not in index]
         if missing:
@@ -217,19 +245,162 @@ class CRFTagger(Tagger):
             f.write(json.dumps(data))
 
     def _load_state(self, folder: str) -> None:
+        self.check()  # manifest values crfsuite or the feature extractor would not honour
         with open(os.path.join(folder, CLUSTERS_FILE), encoding="utf-8") as f:
             data = json.load(f)
         self.clusters_ = None if data is None else WordClusters.from_json(data)
         with open(os.path.join(folder, MODEL_FILE), "rb") as f:
             model = f.read()
-        check_crfsuite_model(model, os.path.join(folder, MODEL_FILE))
+        where = os.path.join(folder, MODEL_FILE)
+        check_crfsuite_model(model, where)
         self.model_bytes_ = model
-        self._open()
+        self._open(where)
 
 
 MODEL_FILE = "model.crfsuite"
 CLUSTERS_FILE = "clusters.json"
 _HEADER = struct.Struct("<4sI4s9I")
+
+
+_U32 = struct.Struct("<I")
+_FEATURE = struct.Struct("<IIId")
+_CQDB_HEADER = struct.Struct("<4sIIIII")
+_CQDB_BYTEORDER = 0x62445371
+
+
+def _train_in_child(trainer: "pycrfsuite.Trainer", path: str) -> None:
+    """``trainer.train(path)`` in a forked child, so that crfsuite dying while it writes (a full
+    disk or a file-size limit makes it crash) cannot take this process with it."""
+    if not hasattr(os, "fork"):  # pragma: no cover - not POSIX
+        trainer.train(path)
+        return
+    import signal
+
+    pid = os.fork()
+    if pid == 0:  # the child: train, report by exit status only
+        code = 1
+        try:
+            with contextlib.suppress(Exception):
+                signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            trainer.train(path)
+            code = 0
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:  # pragma: no cover
+            continue
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            raise
+    if os.WIFSIGNALED(status):
+        raise MultitagError(f"CRFTagger.fit: crfsuite died with signal {os.WTERMSIG(status)} while writing its "
+                            "model file (disk full or file-size limit?)")
+    if os.WEXITSTATUS(status) != 0:
+        raise MultitagError("CRFTagger.fit: crfsuite could not write its model file (disk full or file-size limit?)")
+
+
+def _cqdb_strings(data: bytes, start: int, end: int, count: int, what: str, where: str) -> list[str]:
+    """Check the CQDB string database ``data[start:end]`` (crfsuite's label or attribute
+    dictionary) and return its ``count`` strings in id order."""
+    bad = MultitagError(f"{where}: the crfsuite model is damaged (its {what} dictionary is malformed)")
+    if not _HEADER.size <= start or start + _CQDB_HEADER.size + 256 * 8 > end:
+        raise bad
+    magic, size, _flag, order, bwd_size, bwd_offset = _CQDB_HEADER.unpack_from(data, start)
+    if magic != b"CQDB" or order != _CQDB_BYTEORDER or start + size > end or size < _CQDB_HEADER.size + 256 * 8:
+        raise bad
+    stop = start + size
+    if bwd_size != count or bwd_offset < _CQDB_HEADER.size or start + bwd_offset + 4 * bwd_size > stop:
+        raise bad
+
+    def record(off: int) -> tuple[int, bytes]:
+        if off < _CQDB_HEADER.size + 256 * 8 or start + off + 8 > stop:
+            raise bad
+        vid, ksize = struct.unpack_from("<II", data, start + off)
+        if ksize < 1 or start + off + 8 + ksize > stop or data[start + off + 8 + ksize - 1] != 0:
+            raise bad
+        return vid, data[start + off + 8: start + off + 7 + ksize]
+
+    for k in range(256):
+        toff, tnum = struct.unpack_from("<II", data, start + _CQDB_HEADER.size + 8 * k)
+        if tnum == 0:
+            continue
+        if toff < _CQDB_HEADER.size or start + toff + 8 * tnum > stop:
+            raise bad
+        for e in range(tnum):
+            _h, roff = struct.unpack_from("<II", data, start + toff + 8 * e)
+            if roff:
+                vid, _key = record(roff)
+                if vid >= count:
+                    raise bad
+    out = []
+    for i in range(count):
+        (roff,) = _U32.unpack_from(data, start + bwd_offset + 4 * i)
+        vid, key = record(roff)
+        if vid != i:
+            raise bad
+        try:
+            out.append(key.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise bad from None
+    return out
+
+
+def _check_refs(data: bytes, off: int, magic: bytes, count: int, n_features: int, what: str, where: str) -> None:
+    bad = MultitagError(f"{where}: the crfsuite model is damaged (its {what} references are malformed)")
+    size = len(data)
+    if off + 12 > size:
+        raise bad
+    m, csize, num = struct.unpack_from("<4sII", data, off)
+    if m != magic or num < count or off + csize > size or 12 + 4 * num > csize:
+        raise bad
+    stop = off + csize
+    for i in range(num):
+        (p,) = _U32.unpack_from(data, off + 12 + 4 * i)
+        if p == 0:
+            continue
+        if p < off + 12 + 4 * num or p + 4 > stop:
+            raise bad
+        (n,) = _U32.unpack_from(data, p)
+        if p + 4 + 4 * n > stop:
+            raise bad
+        if n and max(struct.unpack_from(f"<{n}I", data, p + 4)) >= n_features:
+            raise bad
+
+
+def crfsuite_model_labels(data: bytes, where: str = "model.crfsuite") -> list[str]:
+    """Check the whole structure of a crfsuite CRF1d model (``check_crfsuite_model``) and return
+    its labels in crfsuite's order (what ``pycrfsuite.Tagger.labels()`` would return)."""
+    check_crfsuite_model(data, where)
+    (_m, size, _k, _v, _nf, n_labels, n_attrs, off_feat, off_labels, off_attrs, off_lrefs,
+     off_arefs) = _HEADER.unpack_from(data)
+    bad = MultitagError(f"{where}: the crfsuite model is damaged (its feature table is malformed)")
+    if off_feat + 12 > size:
+        raise bad
+    magic, csize, n_feat = struct.unpack_from("<4sII", data, off_feat)
+    if magic != b"FEAT" or csize != 12 + _FEATURE.size * n_feat or off_feat + csize > size:
+        raise bad
+    for i in range(n_feat):
+        kind, src, dst, weight = _FEATURE.unpack_from(data, off_feat + 12 + _FEATURE.size * i)
+        if kind == 0:
+            ok = src < n_attrs and dst < n_labels
+        elif kind == 1:
+            ok = src < n_labels and dst < n_labels
+        else:
+            ok = False
+        if not ok:
+            raise bad
+    labels = _cqdb_strings(data, off_labels, size, n_labels, "label", where)
+    _cqdb_strings(data, off_attrs, size, n_attrs, "attribute", where)
+    _check_refs(data, off_lrefs, b"LFRF", n_labels, n_feat, "label", where)
+    _check_refs(data, off_arefs, b"AFRF", n_attrs, n_feat, "attribute", where)
+    return labels
 
 
 def check_crfsuite_model(data: bytes, where: str = "model.crfsuite") -> None:
