@@ -31,9 +31,10 @@ import inspect
 import json
 import math
 import os
+import re
 import shutil
+import socket
 import stat
-import tempfile
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -92,10 +93,19 @@ def _wants_tuple(default: Any, annotation: Any) -> bool:
     return any(part.strip().lower().startswith("tuple") for part in str(text).split("|"))
 
 
-def coerce_params(cls: type, params: dict[str, Any], *, where: str = "") -> dict[str, Any]:
-    """Stored ``params`` back in the types of ``cls``'s constructor: a list becomes a tuple where
-    the default (or the annotation) is a tuple. A name the constructor lacks is an error."""
+def params_from_manifest(cls: type, params: dict[str, Any], *, where: str = "") -> dict[str, Any]:
+    """The ``params`` of a manifest back in the types of ``cls``'s constructor, each checked
+    against its declaration: a list becomes a tuple where the default (or the annotation) is a
+    tuple; a name the constructor lacks, or a value that does not fit the declared type, is a
+    one-line :class:`MultitagError` naming the parameter (allowed *values*, such as a feature set's
+    names, are the backend's to check in its ``_load_state``)."""
+    from multitag.params import _coerce, _type_of, param_infos
+
     sig = inspect.signature(cls.__init__)
+    try:
+        infos = {i.name: i for i in param_infos(cls)}
+    except Exception:  # pragma: no cover - an unusual constructor: names only
+        infos = {}
     out = {}
     for name, value in params.items():
         p = sig.parameters.get(name)
@@ -103,6 +113,16 @@ def coerce_params(cls: type, params: dict[str, Any], *, where: str = "") -> dict
             have = ", ".join(n for n in sig.parameters if n not in ("self", "labels"))
             raise MultitagError(f"{where}{cls.__name__} has no parameter {name!r} (it has {have}); "
                                 "the model was saved by another version of the backend; retrain")
+        info = infos.get(name)
+        if info is not None and name != "labels":
+            try:
+                typed = _coerce(value, _type_of(info))
+            except (ValueError, TypeError):
+                raise MultitagError(f"{where}{MANIFEST}: parameter {name!r} of {cls.__name__} expects "
+                                    f"{info.expected()}, not {value!r:.80}; the manifest was edited or "
+                                    "damaged") from None
+            if isinstance(typed, (list, tuple)):
+                value = typed
         if isinstance(value, list) and _wants_tuple(p.default, p.annotation):
             value = tuple(value)
         out[name] = value
@@ -180,6 +200,9 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     labels = m.get("labels")
     if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
         raise MultitagError(f"{path}: {MANIFEST}: labels must be a list of strings")
+    if len(set(labels)) != len(labels):
+        dup = next(x for x in labels if labels.count(x) > 1)
+        raise MultitagError(f"{path}: {MANIFEST}: label {dup!r} is listed twice")
     files = m.get("files")
     if not isinstance(files, dict):
         raise MultitagError(f"{path}: {MANIFEST}: files must be an object")
@@ -305,11 +328,12 @@ def load_model(path: str | os.PathLike, *, expected: type | None = None) -> "Tag
 
     path = os.fspath(path)
     manifest = read_manifest(path)
+    remove_stale(path)
     cls, what = _resolve_class(manifest, path, expected)
     if not (isinstance(cls, type) and issubclass(cls, Tagger)):
         raise MultitagError(f"{path}: backend {what!r} is not a Tagger")
     verify_files(path, manifest)
-    params = coerce_params(cls, manifest["params"], where=f"{path}: ")
+    params = params_from_manifest(cls, manifest["params"], where=f"{path}: ")
     params.pop("labels", None)
     try:
         tagger = cls(labels=list(manifest["labels"]), **params)
@@ -410,7 +434,8 @@ def save_model(tagger: "Tagger", path: str | os.PathLike, *, extra: dict[str, An
     tmp = None
     try:
         os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{base}.saving-", dir=parent)
+        remove_stale(path)
+        tmp = _make_scratch(parent, base, "saving")
         os.chmod(tmp, 0o777 & ~current_umask())
         tagger._save_state(tmp)
         present, odd = _listing(tmp)
@@ -452,7 +477,7 @@ def _swap(new: str, path: str) -> None:
         os.rename(new, path)
         _fsync_dir(parent)
         return
-    old = os.path.join(parent, f".{base}.old-{uuid.uuid4().hex[:12]}")
+    old = os.path.join(parent, f".{base}.old-{_writer_tag()}-{uuid.uuid4().hex[:12]}")
     os.rename(path, old)
     try:
         os.rename(new, path)
@@ -461,3 +486,105 @@ def _swap(new: str, path: str) -> None:
         raise
     _fsync_dir(parent)
     shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------- stale temporary folders
+#
+# A save writes ``.M.saving-<writer>-<random>`` beside the model M and, while it swaps, renames the
+# previous model to ``.M.old-<writer>-<random>``. ``<writer>`` is ``<host>_<boot>_<pid>_<start>``:
+# the host name (letters and digits), the first 8 hex digits of the kernel's boot id, the writer's
+# process id and its start time (clock ticks since boot, from /proc), so that a later save or load
+# of M can tell a folder whose writer was killed (removed) from one that is still being written
+# (kept), even when the pid has been reused.
+
+_STALE = re.compile(r"^(?:saving|old)-([A-Za-z0-9]*)_([0-9a-f]{8})_([0-9]+)_([0-9]+)-[0-9A-Za-z_]+$")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:40]
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            text = fh.read().strip().replace("-", "").lower()
+    except OSError:
+        return "00000000"
+    return text[:8] if re.fullmatch(r"[0-9a-f]{8,}", text) else "00000000"
+
+
+def _start_time(pid: int) -> int:
+    """Start time of process ``pid`` in clock ticks since boot (0 where it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            text = fh.read().decode("ascii", "replace")
+        return int(text[text.rindex(")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _writer_tag(pid: int | None = None) -> str:
+    pid = os.getpid() if pid is None else pid
+    return f"{_host()}_{_boot_id()}_{pid}_{_start_time(pid)}"
+
+
+def _make_scratch(parent: str, base: str, kind: str) -> str:
+    while True:
+        tmp = os.path.join(parent, f".{base}.{kind}-{_writer_tag()}-{uuid.uuid4().hex[:12]}")
+        try:
+            os.mkdir(tmp, 0o700)
+            return tmp
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+
+
+def _writer_gone(host: str, boot: str, pid: int, start: int) -> bool:
+    """Whether the writer a scratch folder names has certainly ended (never guesses "gone" for a
+    folder written from another host)."""
+    if host != _host():
+        return False
+    mine = _boot_id()
+    if boot != mine and "00000000" not in (boot, mine):
+        return True  # written before the machine last booted
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, owned by someone else
+    except OSError:  # pragma: no cover
+        return False
+    now = _start_time(pid)
+    return bool(start and now and now != start)  # the pid was reused by a later process
+
+
+def remove_stale(path: str | os.PathLike) -> list[str]:
+    """Remove the ``.M.saving-*`` and ``.M.old-*`` folders beside the model ``path`` whose writer
+    has ended (a save that was killed); folders of a live writer, of another host, or of a name
+    this module did not write are left alone. Returns the removed paths; never raises."""
+    removed: list[str] = []
+    try:
+        parent, base = os.path.split(os.path.abspath(os.fspath(path)))
+        prefix = f".{base}."
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(prefix):
+            continue
+        m = _STALE.match(name[len(prefix):])
+        if not m:
+            continue
+        full = os.path.join(parent, name)
+        try:
+            if os.path.islink(full) or not os.path.isdir(full):
+                continue
+            if not _writer_gone(m[1], m[2], int(m[3]), int(m[4])):
+                continue
+            shutil.rmtree(full)
+            removed.append(full)
+        except (OSError, ValueError):
+            continue
+    return removed

@@ -345,6 +345,10 @@ class TorchTagger(Tagger):
             arch = json.load(f)
         self.words_ = Vocabulary.from_list(vocab["words"])
         self.chars_ = Vocabulary.from_list(vocab["chars"])
+        n_labels = arch.get("n_labels") if isinstance(arch, dict) else None
+        if n_labels != len(self.labels):
+            raise MultitagError(f"arch.json: the weights have {n_labels} output labels, the manifest lists "
+                                f"{len(self.labels)}; the manifest was edited or belongs to another model")
         self.arch_ = arch
         net = self._build_net(arch, None)
         net.load_state_dict(read_tensors(os.path.join(folder, WEIGHTS), device=self.device))

@@ -494,9 +494,29 @@ class TransformerTagger(Tagger):
         """Weights from safetensors only, local files only, no remote code."""
         if not os.path.isfile(os.path.join(folder, "model.safetensors")):
             raise MultitagError(f"{folder}: no model.safetensors (the transformer backend loads safetensors weights only)")
+        _check_config_labels(folder, list(self.labels))
         self._setup(folder, use_safetensors=True)
         with open(os.path.join(folder, HISTORY_FILE), encoding="utf-8") as f:
             self.history_ = json.load(f)
+
+
+def _check_config_labels(folder: str, labels: list[str]) -> None:
+    """The checkpoint's ``config.json`` (its ``id2label``) must hold the manifest's labels, in order."""
+    try:
+        with open(os.path.join(folder, "config.json"), encoding="utf-8") as f:
+            id2label = json.load(f).get("id2label")
+    except (OSError, ValueError, AttributeError):
+        return  # the checkpoint loader reports a missing or bad config itself
+    if not isinstance(id2label, dict):
+        return
+    try:
+        stored = [id2label[str(i)] for i in range(len(id2label))]
+    except KeyError:
+        raise MultitagError("config.json: id2label is not numbered 0..n-1") from None
+    generic = all(isinstance(x, str) and x == f"LABEL_{i}" for i, x in enumerate(stored))
+    if len(stored) != len(labels) or (not generic and stored != labels):
+        raise MultitagError(f"the weights' labels (config.json: {stored}) differ from the manifest's {labels}; "
+                            "the manifest was edited or belongs to another model")
 
 
 def dropout_modules(model: nn.Module) -> list[nn.Module]:
