@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from multitag.errors import MultitagError
 from multitag.project.formats import ImportedTask
-from multitag.project.spans import char_spans_to_tags
+from multitag.project.spans import char_spans_to_tags, check_answer_tags
 from multitag.project.store import Store
 
 
@@ -144,6 +144,7 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
                                                              task.spans, snap=snap, where=where))
         else:
             tags = list(task.tags or [])
+            check_answer_tags(tags, where)
             for t in tags:
                 if t is not None and t != "O" and t[2:] not in types:
                     raise MultitagError(f"{where}: unknown label {t[2:]!r} (tag {t}); the project's labels are "
@@ -196,6 +197,11 @@ def apply_import(store: Store, plan: ImportPlan, *, path: str, sha256: str, fmt:
     """
     changed = unchanged = 0
     with store.transaction() as c:
+        # checked again inside the write transaction (BEGIN IMMEDIATE): two imports of one file
+        # started together both pass the caller's check; the second to get here imports nothing
+        done = c.execute("SELECT created FROM imports WHERE sha256 = ?", (sha256,)).fetchone()
+        if done is not None:
+            return {"already": done[0], "tasks": 0, "annotated_tokens": 0}
         c.execute("INSERT INTO imports (sha256, path, format, created, tasks, tokens, annotator) VALUES (?, ?, ?, ?, ?, ?, ?)",
                   (sha256, path, fmt, now(), plan.tasks, len(plan.rows), annotator))
         import_id = c.execute("SELECT last_insert_rowid()").fetchone()[0]

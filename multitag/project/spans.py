@@ -1,10 +1,35 @@
 """Character spans (Label Studio, doccano) <-> token tags (IOB2) of one sentence."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from multitag.data.entity_spans import entity_spans
+from multitag.data.schemes import validation_error
 from multitag.errors import MultitagError
+
+
+def check_answer_tags(tags: Sequence[str | None], where: "str | Callable[[int], str]") -> None:
+    """Refuse an answer's token tags that are not valid IOB2 (``None``: a token not annotated).
+
+    The same rules as multitag's readers (:func:`multitag.data.schemes.validation_error`), so what a
+    project stores, its CoNLL export can be read back. ``where`` names the task (``file:line``), or
+    is a function of the token position giving that token's ``file:line``. Raises
+    :class:`MultitagError` with one line naming it and the reason.
+    """
+    for t in tags:
+        if t is not None and not isinstance(t, str):
+            raise MultitagError(f"{where if isinstance(where, str) else where(0)}: a tag must be a string or null, got {t!r}")
+    err = validation_error(list(tags), "IOB2")
+    if err is None:
+        return
+    i, reason = err
+    if isinstance(where, str):
+        raise MultitagError(f"{where}: token {i + 1}: {reason}")
+    raise MultitagError(f"{where(i)}: {reason}")
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def tags_to_char_spans(tags: Sequence[str | None], starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, str]]:
@@ -23,8 +48,12 @@ def char_spans_to_tags(text: str, starts: Sequence[int], ends: Sequence[int],
     n = len(starts)
     tags = ["O"] * n
     owner: list[tuple[int, int, str] | None] = [None] * n
-    for s, e, label in sorted(spans):
-        if not (isinstance(s, int) and isinstance(e, int)) or not 0 <= s < e <= len(text):
+    for s, e, label in spans:
+        if not (_is_int(s) and _is_int(e)):
+            raise MultitagError(f"{where}: span [{s!r}, {e!r}) {label!r}: start and end must be integers "
+                                "(character offsets)")
+    for s, e, label in sorted(spans, key=lambda x: (x[0], x[1], str(x[2]))):
+        if not 0 <= s < e <= len(text):
             raise MultitagError(f"{where}: span [{s}, {e}) {label!r} is outside the text (length {len(text)})")
         raw = text[s:e]
         s2, e2 = s + (len(raw) - len(raw.lstrip())), e - (len(raw) - len(raw.rstrip()))

@@ -37,13 +37,24 @@ class TaskRef:
     def from_json(cls, d: Any, where: str) -> "TaskRef":
         if not isinstance(d, dict):
             raise MultitagError(f"{where}: the multitag reference must be an object, got {d!r}")
-        try:
-            ref = cls(project=str(d["project"]), sentence=int(d["sentence"]), hash=str(d["hash"]),
-                      round=None if d.get("round") is None else int(d["round"]),
-                      queries=[int(q) for q in d.get("queries", [])], asked=[int(t) for t in d.get("asked", [])],
-                      unit=str(d.get("unit", "sentence")))
-        except (KeyError, TypeError, ValueError) as e:
-            raise MultitagError(f"{where}: a damaged multitag reference ({e.__class__.__name__}: {e})") from None
+        def whole(key, x):
+            if isinstance(x, bool) or not isinstance(x, int):
+                raise MultitagError(f"{where}: a damaged multitag reference (\"{key}\" must be an integer, got {x!r})")
+            return x
+
+        def whole_list(key):
+            x = d.get(key, [])
+            if not isinstance(x, list):
+                raise MultitagError(f"{where}: a damaged multitag reference (\"{key}\" must be a list of integers, "
+                                    f"got {x!r})")
+            return [whole(key, v) for v in x]
+
+        if "sentence" not in d or "project" not in d or "hash" not in d:
+            missing = next(k for k in ("project", "sentence", "hash") if k not in d)
+            raise MultitagError(f"{where}: a damaged multitag reference (no \"{missing}\")")
+        ref = cls(project=str(d["project"]), sentence=whole("sentence", d["sentence"]), hash=str(d["hash"]),
+                  round=None if d.get("round") is None else whole("round", d["round"]),
+                  queries=whole_list("queries"), asked=whole_list("asked"), unit=str(d.get("unit", "sentence")))
         return ref
 
 
@@ -137,6 +148,15 @@ def guess_format(path: str) -> str:
         try:
             obj = json.loads(first)
         except json.JSONDecodeError:
-            return "jsonl"
+            # not one object per line: one (pretty-printed) JSON object, e.g. a single Label Studio
+            # task, whose reader says what is wrong with it
+            try:
+                with open(path, encoding="utf-8-sig") as fh:
+                    whole = json.load(fh)
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                return "jsonl"
+            return "labelstudio" if isinstance(whole, dict) and "tokens" not in whole else "jsonl"
+        if isinstance(obj, dict) and "data" in obj and "text" not in obj and "tokens" not in obj:
+            return "labelstudio"      # a Label Studio task (not in a list): its reader says so
         return "jsonl" if isinstance(obj, dict) and "tokens" in obj else "doccano"
     return "conll"

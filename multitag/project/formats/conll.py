@@ -15,6 +15,7 @@ from multitag.data.schemes import is_valid_tag
 from multitag.errors import MultitagError
 from multitag.fileio import atomic_write
 from multitag.project.formats import ImportedTask, Task, TaskRef, read_text_lines
+from multitag.project.spans import check_answer_tags
 
 PREFIX = "# multitag "
 
@@ -41,15 +42,17 @@ def read_answers(path: str) -> list[ImportedTask]:
     ref = None
     tokens: list[str] = []
     tags: list[str | None] = []
+    linenos: list[int] = []
     start = 0
 
     def flush() -> None:
-        nonlocal ref, tokens, tags
+        nonlocal ref, tokens, tags, linenos
         if tokens:
+            check_answer_tags(tags, lambda i: f"{path}:{linenos[i]}")
             out.append(ImportedTask(where=f"{path}:{start}", ref=ref, tokens=tokens, tags=tags))
         elif ref is not None:
             raise MultitagError(f"{path}:{start}: a multitag reference without a sentence after it")
-        ref, tokens, tags = None, [], []
+        ref, tokens, tags, linenos = None, [], [], []
 
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
@@ -78,5 +81,6 @@ def read_answers(path: str) -> list[ImportedTask]:
             raise MultitagError(f"{path}:{lineno}: invalid tag {tag!r} (expected O, B-TYPE, I-TYPE or _)")
         tokens.append(cols[0])
         tags.append(None if tag == "_" else tag)
+        linenos.append(lineno)
     flush()
     return out

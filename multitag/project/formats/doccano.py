@@ -34,11 +34,13 @@ def _spans(value, where: str) -> list[tuple[int, int, str]]:
         raise MultitagError(f"{where}: \"label\" must be a list of [start, end, \"TYPE\"]")
     for item in value:
         if isinstance(item, dict) and {"start_offset", "end_offset", "label"} <= set(item):
-            out.append((item["start_offset"], item["end_offset"], str(item["label"])))
+            out.append((item["start_offset"], item["end_offset"], item["label"]))
         elif isinstance(item, (list, tuple)) and len(item) == 3:
-            out.append((item[0], item[1], str(item[2])))
+            out.append((item[0], item[1], item[2]))
         else:
             raise MultitagError(f"{where}: a label must be [start, end, \"TYPE\"], got {item!r}")
+        if not isinstance(out[-1][2], str):
+            raise MultitagError(f"{where}: a label's TYPE must be a string, got {out[-1][2]!r}")
     return out
 
 

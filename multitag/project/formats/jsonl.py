@@ -11,6 +11,7 @@ from multitag.data.schemes import is_valid_tag
 from multitag.errors import MultitagError
 from multitag.fileio import atomic_write
 from multitag.project.formats import ImportedTask, Task, TaskRef, json_lines
+from multitag.project.spans import check_answer_tags
 
 
 def write_tasks(tasks: Sequence[Task], path: str) -> None:
@@ -29,6 +30,9 @@ def read_answers(path: str) -> list[ImportedTask]:
         if not isinstance(d, dict):
             raise MultitagError(f"{where}: expected a JSON object with \"tokens\" and \"tags\"")
         toks, tags = d.get("tokens"), d.get("tags")
+        if "tokens" not in d and isinstance(d.get("data"), dict):
+            raise MultitagError(f"{where}: this looks like a Label Studio task; a Label Studio export is a JSON list "
+                                "of tasks (import it with --format labelstudio)")
         if not isinstance(toks, list) or not all(isinstance(t, str) for t in toks):
             raise MultitagError(f"{where}: \"tokens\" must be a list of strings")
         if "tags" not in d:
@@ -38,7 +42,9 @@ def read_answers(path: str) -> list[ImportedTask]:
         for t in tags:
             if t is not None and not (isinstance(t, str) and is_valid_tag(t) and t[0] in "OBI"):
                 raise MultitagError(f"{where}: invalid tag {t!r} (expected O, B-TYPE, I-TYPE or null)")
+        check_answer_tags(tags, where)
         ref = d.get("multitag")
+        who = d.get("annotator")
         out.append(ImportedTask(where=where, ref=None if ref is None else TaskRef.from_json(ref, where),
-                                tokens=toks, tags=tags, annotator=d.get("annotator")))
+                                tokens=toks, tags=tags, annotator=None if who is None else str(who)))
     return out

@@ -67,6 +67,9 @@ def read_answers(path: str) -> list[ImportedTask]:
         raise MultitagError(f"{path}: cannot read ({e.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise MultitagError(f"{path}: not a Label Studio JSON export ({e})") from None
+    if isinstance(data, dict):
+        raise MultitagError(f"{path}: a Label Studio export is a JSON list of tasks; this file holds one object"
+                            + (" (one task: put it in a list, [ ... ])" if "data" in data else ""))
     if not isinstance(data, list):
         raise MultitagError(f"{path}: a Label Studio JSON export is a list of tasks")
     out = []
@@ -74,20 +77,48 @@ def read_answers(path: str) -> list[ImportedTask]:
         where = f"{path}: task {k + 1}" + (f" (Label Studio id {task.get('id')})" if isinstance(task, dict) and "id" in task else "")
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             raise MultitagError(f"{where}: not a Label Studio task (no data)")
-        anns = [a for a in task.get("annotations") or [] if isinstance(a, dict) and not a.get("was_cancelled")]
+        raw = task.get("annotations")
+        if raw is not None and not isinstance(raw, list):
+            raise MultitagError(f"{where}: \"annotations\" must be a list, got {type(raw).__name__}")
+        for a in raw or []:
+            if not isinstance(a, dict):
+                raise MultitagError(f"{where}: an annotation must be an object, got {a!r:.80}")
+        anns = [a for a in raw or [] if not a.get("was_cancelled")]
         if not anns:
             continue
-        ann = max(anns, key=lambda a: (str(a.get("updated_at") or a.get("created_at") or ""), a.get("id") or 0))
+        ann = max(anns, key=_newest)
+        result = ann.get("result")
+        if result is None:
+            result = []
+        if not isinstance(result, list):
+            raise MultitagError(f"{where}: the annotation's \"result\" must be a list of results, got "
+                                f"{type(result).__name__} {result!r:.60}")
         spans = []
-        for r in ann.get("result") or []:
-            if not isinstance(r, dict) or r.get("type") != "labels":
-                continue
-            v = r.get("value") or {}
-            labels = v.get("labels") or []
-            if "start" not in v or "end" not in v or len(labels) != 1:
+        for r in result:
+            if not isinstance(r, dict):
+                raise MultitagError(f"{where}: a result must be an object, got {r!r:.80}")
+            if r.get("type") != "labels":
+                raise MultitagError(f"{where}: a result of type {r.get('type')!r} is not understood (this project's "
+                                    "labeling config gives \"labels\" results only)")
+            v = r.get("value")
+            if not isinstance(v, dict):
+                raise MultitagError(f"{where}: a labels result's \"value\" must be an object, got {v!r:.80}")
+            labels = v.get("labels")
+            if "start" not in v or "end" not in v or not isinstance(labels, list) or len(labels) != 1 \
+                    or not isinstance(labels[0], str):
                 raise MultitagError(f"{where}: a labels result without start, end and exactly one label: {v!r}")
-            spans.append((v["start"], v["end"], str(labels[0])))
+            spans.append((v["start"], v["end"], labels[0]))
         ref = task["data"].get("multitag")
+        text = task["data"].get("text")
+        if text is not None and not isinstance(text, str):
+            raise MultitagError(f"{where}: the task's \"text\" must be a string")
         out.append(ImportedTask(where=where, ref=None if ref is None else TaskRef.from_json(ref, where),
-                                text=task["data"].get("text"), spans=spans, annotator=_annotator(ann)))
+                                text=text, spans=spans, annotator=_annotator(ann)))
     return out
+
+
+def _newest(ann: dict):
+    """Sort key of an annotation: its time, then its id (integer ids before others, compared as such)."""
+    i = ann.get("id")
+    num = isinstance(i, int) and not isinstance(i, bool)
+    return (str(ann.get("updated_at") or ann.get("created_at") or ""), num, i if num else 0, "" if num else str(i))
