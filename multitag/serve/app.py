@@ -21,7 +21,10 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import signal
+import sys
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Any
@@ -31,17 +34,37 @@ from multitag.serve.queue import AnnotationQueue, QueueError
 
 STATIC = os.path.join(os.path.dirname(__file__), "static")
 COOKIE = "multitag_page"
+MAX_BODY_BYTES = 512 * 1024     # the largest request body the server reads; larger ones get 413
+#: seconds the retrain worker sleeps before training (tests use it to make a retrain slow)
+RETRAIN_DELAY_ENV = "MULTITAG_SERVE_RETRAIN_DELAY"
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the worker process, first thing: be killed when the server dies (even by ``kill -9``)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:     # the server died before prctl took effect
+        os._exit(1)
 
 
 def _retrain(project: str, budget: int) -> int:
     """In the worker process: retrain on the current labeled set and choose the next round."""
     from multitag.project.project import Project
 
+    delay = float(os.environ.get(RETRAIN_DELAY_ENV) or 0)
+    if delay > 0:
+        time.sleep(delay)
+
     with Project(project) as p:
         return p.choose_round(budget, reuse=False)[0]
 
 
-class Loop:
+class RetrainLoop:
     """The active-learning loop of a served project: counts answers and, after every
     ``retrain_every`` of them (or when the queue runs dry), retrains in a background process."""
 
@@ -78,7 +101,8 @@ class Loop:
             if self.retraining:
                 return False
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
+                                                 initializer=_die_with_parent, initargs=(os.getpid(),))
             self.answers = 0
             self.rounds_started += 1
             self._future = self._pool.submit(_retrain, self.project, self.budget)
@@ -103,6 +127,63 @@ class Loop:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a request body over ``limit`` bytes with 413 before reading it
+    whole (a too large Content-Length at once; a chunked body as soon as the count passes it)."""
+
+    def __init__(self, app, limit: int = MAX_BODY_BYTES):
+        self.app = app
+        self.limit = limit
+
+    @staticmethod
+    async def _refuse(send, limit: int) -> None:
+        body = json.dumps({"error": f"the request body is larger than {limit} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.limit
+                except ValueError:
+                    too_big = True
+                if too_big:
+                    return await self._refuse(send, self.limit)
+        if scope.get("method") in ("GET", "HEAD"):
+            return await self.app(scope, receive, send)
+        chunks, total = [], 0
+        while True:     # read at most limit + one chunk, then hand the body on
+            message = await receive()
+            if message["type"] != "http.request":
+                chunks = None
+                first = message
+                break
+            total += len(message.get("body", b""))
+            if total > self.limit:
+                return await self._refuse(send, self.limit)
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        if chunks is None:     # disconnected
+            async def replay_disconnect():
+                return first
+            return await self.app(scope, replay_disconnect, send)
+        done = False
+
+        async def replay():
+            nonlocal done
+            if not done:
+                done = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+        return await self.app(scope, replay, send)
 
 
 class Predictions:
@@ -140,7 +221,7 @@ def create_app(project: str, *, token: str | None = None, budget: int = 200, ret
         if AnnotationQueue.current_round(p) is None:
             p.choose_round(budget)    # the first round (the seed set while nothing is annotated) is ready at once
     queue = AnnotationQueue(project, lease_seconds=lease_seconds, predictor=Predictions())
-    loop = Loop(project, budget=budget, retrain_every=retrain_every)
+    loop = RetrainLoop(project, budget=budget, retrain_every=retrain_every)
     with open(os.path.join(STATIC, "index.html"), encoding="utf-8") as fh:
         page = fh.read()
 
@@ -287,6 +368,7 @@ def create_app(project: str, *, token: str | None = None, budget: int = 200, ret
         loop.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.state.loop = loop
     app.state.queue = queue
     return app

@@ -20,6 +20,7 @@ from multitag.errors import MultitagError
 from multitag.project.formats import ImportedTask, TaskRef
 from multitag.project.importer import apply_import, now, plan_import
 from multitag.project.project import Project
+from multitag.project.spans import check_answer_tags
 
 
 class QueueError(MultitagError):
@@ -130,6 +131,7 @@ class AnnotationQueue:
             raise QueueError(f"lease {lease_id} belongs to another annotator", 409)
         if lease["state"] == "answered":
             raise QueueError(f"lease {lease_id} was already answered", 409)
+        self._check_not_finished_by_other(c, lease)
         if lease["state"] != "held":
             raise QueueError(f"lease {lease_id} is {lease['state']}", 409)
         if lease["expires"] <= time.time():
@@ -138,6 +140,17 @@ class AnnotationQueue:
             if taken:
                 raise QueueError(f"lease {lease_id} expired and another annotator holds the task now", 409)
         return lease
+
+    @staticmethod
+    def _check_not_finished_by_other(c, lease) -> None:
+        """A late answer (or skip) on a task another annotator has finished meanwhile is a conflict,
+        never a silent replacement of their answer."""
+        other = c.execute("SELECT annotator FROM leases WHERE sentence_id = ? AND round_id = ? AND id != ? AND "
+                          "state = 'answered' AND annotator != ? LIMIT 1",
+                          (lease["sentence_id"], lease["round_id"], lease["id"], lease["annotator"])).fetchone()
+        if other is not None:
+            raise QueueError(f"conflict: lease {lease['id']} expired and annotator {other[0]!r} has finished this "
+                             "task meanwhile; your answer was not stored", 409)
 
     def answer(self, annotator: str, lease_id: int, tags: list) -> dict:
         """Store the annotator's tags for the task of ``lease_id`` (validated as an import)."""
@@ -153,6 +166,10 @@ class AnnotationQueue:
             for t in tags:
                 if t is not None and not (isinstance(t, str) and (t == "O" or t[:2] in ("B-", "I-"))):
                     raise QueueError(f"invalid tag {t!r} (expected O, B-TYPE, I-TYPE or null)")
+            try:   # the same IOB2 rules as the data readers and ``project import``
+                check_answer_tags(tags, f"answer to lease {lease_id}")
+            except MultitagError as e:
+                raise QueueError(str(e), 422) from None
             ref = TaskRef(project=p.uid, sentence=lease["sentence_id"], hash=s["hash"], round=lease["round_id"],
                           queries=task["queries"], asked=task["asked"], unit=task["unit"])
             where = f"answer to lease {lease_id}"
@@ -167,6 +184,7 @@ class AnnotationQueue:
                 again = c.execute("SELECT state FROM leases WHERE id = ?", (lease_id,)).fetchone()["state"]
                 if again != "held":   # another request answered it while this one was validated
                     raise QueueError(f"lease {lease_id} was already answered", 409)
+                self._check_not_finished_by_other(c, lease)
                 c.execute("UPDATE leases SET state = 'answered', import_id = ? WHERE id = ?", (import_id, lease_id))
 
             result = apply_import(p.store, plan, path=f"api:{annotator}", sha256=f"serve:{uuid.uuid4().hex}",
