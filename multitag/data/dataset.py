@@ -112,20 +112,26 @@ class Dataset:
         return lines
 
     def fingerprint(self) -> dict:
-        """Per split: ``{"sentences", "tokens", "sha256", "path"}``, to bind results to their data.
+        """Per split: ``{"sentences", "tokens", "sha256", "features_sha256", "path"}``, to bind results to their data.
 
         ``sha256`` is over the tokens and (converted) tags of every sentence in order, so it changes
-        when the data as used changes, whatever the file layout; ``path`` is the absolute path of the
+        when the data as used changes, whatever the file layout; ``features_sha256`` is over every
+        other column a backend may read (the POS column, ``null`` where a sentence has none), kept
+        apart so that fingerprints recorded before it existed still compare on ``sha256``; ``path`` is the absolute path of the
         split's file (the ``seq.in`` file for parallel files), ``None`` for a split built in code.
         """
         out = {}
         for name, corpus in self._present():
             h = hashlib.sha256()
+            features = hashlib.sha256()
             for s in corpus:
                 h.update(json.dumps([s.tokens, s.tags], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
                 h.update(b"\n")
+                features.update(json.dumps([s.pos], ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+                features.update(b"\n")
             info = self.split_info.get(name)
             out[name] = {"sentences": len(corpus), "tokens": corpus.n_tokens, "sha256": h.hexdigest(),
+                         "features_sha256": features.hexdigest(),
                          "path": os.path.abspath(info.source.path) if info is not None else None}
         return out
 

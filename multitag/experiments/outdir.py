@@ -1,7 +1,7 @@
 """A results folder belongs to one experiment, on one data set, with one writer.
 
 ``OUT/config.yaml`` holds the resolved configuration and a fingerprint of the data (per split:
-sentences, tokens and a sha256 over tokens and tags); a rerun on the same OUT must describe the same
+sentences, tokens, a sha256 over tokens and tags and one over the feature columns such as POS); a rerun on the same OUT must describe the same
 experiment on the same data, or it is refused naming what differs. ``OUT/.lock`` is held (``flock``)
 by the one process writing OUT and names its pid, host and start time; a second process gets a
 one-line error. A lock left by a process that died is not held by anyone, so it is taken over.
@@ -29,6 +29,29 @@ def data_fingerprint(ds: Dataset) -> dict[str, dict[str, Any]]:
     return {name: {k: v for k, v in fp.items() if k != "path"} for name, fp in ds.fingerprint().items()}
 
 
+FEATURES = "features_sha256"
+
+
+def _without_features(fp) -> dict:
+    return {k: v for k, v in (fp or {}).items() if k != FEATURES}
+
+
+def _same_split(was, now) -> bool:
+    """One split's recorded and current fingerprints agree. A key missing from the recorded one
+    (``features_sha256`` in folders written before feature columns were fingerprinted) is "not
+    recorded": it is not compared, so such a folder resumes, and a changed POS column in it cannot be told."""
+    if not isinstance(was, dict) or not isinstance(now, dict):
+        return was == now
+    if FEATURES not in was:
+        now = _without_features(now)
+    return was == now
+
+
+def differing_splits(old: dict, now: dict) -> list[str]:
+    """The splits, sorted, whose recorded fingerprint ``old`` differs from ``now`` (see :func:`_same_split`)."""
+    return [s for s in sorted(set(old) | set(now)) if not _same_split(old.get(s), now.get(s))]
+
+
 class OutLock(FolderLock):
     """The exclusive lock of a results folder (``OUT/.lock``)."""
 
@@ -53,9 +76,15 @@ def save_or_check(out: str, config: dict, fingerprint: dict) -> None:
             raise MultitagError(
                 f"{out} holds results of a different experiment (differs in: {', '.join(differ)}); "
                 "use another --out, or delete the folder to start over")
-        if old_fp is not None and old_fp != fingerprint:
-            split = next((s for s in sorted(set(old_fp) | set(fingerprint)) if old_fp.get(s) != fingerprint.get(s)), "?")
+        differ = differing_splits(old_fp, fingerprint) if isinstance(old_fp, dict) else []
+        if differ:
+            split = differ[0]
             was, now = old_fp.get(split) or {}, fingerprint.get(split) or {}
+            if _same_split(_without_features(was), _without_features(now)):
+                raise MultitagError(
+                    f"{out} was run on other data: the {split} split has the same tokens and tags but other feature "
+                    f"columns (POS; recorded sha256 {str(was.get(FEATURES, '-'))[:12]}, now "
+                    f"{str(now.get(FEATURES, '-'))[:12]}); use another --out")
             raise MultitagError(
                 f"{out} was run on other data: the {split} split differs (recorded {was.get('sentences', 0)} sentences, "
                 f"{was.get('tokens', 0)} tokens, sha256 {str(was.get('sha256', '-'))[:12]}; now {now.get('sentences', 0)} "

@@ -77,10 +77,9 @@ def _load_data(cfg: dict) -> tuple[Dataset | None, str | None, str | None]:
         return None, f"{path} cannot be read now ({e})", None
     fp = cfg.get("data_fingerprint")
     if fp:
-        from multitag.experiments.outdir import data_fingerprint
+        from multitag.experiments.outdir import data_fingerprint, differing_splits
 
-        now = data_fingerprint(ds)
-        differ = [s for s in sorted(set(fp) | set(now)) if fp.get(s) != now.get(s)]
+        differ = differing_splits(fp, data_fingerprint(ds))
         if differ:
             return None, f"the data at {path} is not the data of this run (the {differ[0]} split differs)", None
     train = files["train"] or (path if os.path.isfile(path) else find_split_files(path).get("train"))
