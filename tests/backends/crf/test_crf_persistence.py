@@ -15,6 +15,8 @@ from multitag import registry
 from multitag.errors import MultitagError
 from multitag.testing import SYNTHETIC_LABELS, synthetic_corpus
 from multitag_crf import CRFTagger
+
+from .conftest import evaluate_cli
 from multitag_crf.tagger import check_crfsuite_model
 
 TEST = synthetic_corpus(10, seed=1)
@@ -33,17 +35,7 @@ def saved(tmp_path, fast_rich):
     return t, target
 
 
-@pytest.fixture
-def test_file(tmp_path):
-    path = tmp_path / "test.txt"
-    path.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s.tokens, s.tags)) for s in TEST) + "\n")
-    return str(path)
 
-
-def _evaluate(model: str, data: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    return subprocess.run([sys.executable, "-c", SCRIPT, "evaluate", "--model", model, "--data", data],
-                          capture_output=True, text=True, timeout=120, env=env)
 
 
 def test_the_folder_and_its_manifest(saved):
@@ -76,7 +68,7 @@ def test_truncated_model_is_one_line_error_and_evaluate_exits_2(saved, test_file
     with pytest.raises(MultitagError, match="model.crfsuite has .* bytes, the manifest says .*truncated") as e:
         multitag.load(target)
     assert "\n" not in str(e.value)
-    r = _evaluate(target, test_file)
+    r = evaluate_cli(target, test_file)
     assert r.returncode == 2, (r.returncode, r.stderr)   # -11 would be the segmentation fault
     assert r.stdout == "" and r.stderr.count("\n") == 1 and r.stderr.startswith("error: ") and "truncated" in r.stderr
 
@@ -93,7 +85,7 @@ def test_hand_truncated_model_with_a_matching_manifest_is_still_refused(saved, t
         with pytest.raises(MultitagError, match="crfsuite model") as e:
             multitag.load(target)
         assert "\n" not in str(e.value)
-    r = _evaluate(target, test_file)
+    r = evaluate_cli(target, test_file)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
 
 

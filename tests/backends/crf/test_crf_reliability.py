@@ -15,6 +15,8 @@ import multitag
 from multitag.errors import MultitagError
 from multitag.testing import SYNTHETIC_LABELS, synthetic_corpus
 from multitag_crf import CRFTagger
+
+from .conftest import evaluate_cli
 from multitag_crf import tagger as crf_tagger
 
 TEST = synthetic_corpus(10, seed=1)
@@ -30,16 +32,7 @@ def saved(tmp_path):
     return t, target
 
 
-@pytest.fixture
-def test_file(tmp_path):
-    path = tmp_path / "test.txt"
-    path.write_text("\n\n".join("\n".join(f"{w} {t}" for w, t in zip(s.tokens, s.tags)) for s in TEST) + "\n")
-    return str(path)
 
-
-def _evaluate(model: str, data: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", SCRIPT, "evaluate", "--model", model, "--data", data],
-                          capture_output=True, text=True, timeout=120, env=ENV)
 
 
 def _one_line_exit_2(r: subprocess.CompletedProcess) -> None:
@@ -122,7 +115,7 @@ def test_a_garbled_body_behind_a_valid_header_is_one_line_error(saved, test_file
     with pytest.raises(MultitagError, match="crfsuite model is damaged") as e:
         multitag.load(target)
     assert "\n" not in str(e.value)
-    _one_line_exit_2(_evaluate(target, test_file))
+    _one_line_exit_2(evaluate_cli(target, test_file))
 
 
 def test_the_full_check_accepts_a_real_model_and_reads_its_labels(saved):
@@ -150,7 +143,7 @@ def test_an_unknown_feature_set_in_the_manifest_is_refused(saved, test_file, reh
     with pytest.raises(MultitagError, match=r"features 'evilmod'.*rich.*paper") as e:
         multitag.load(target)
     assert "\n" not in str(e.value)
-    _one_line_exit_2(_evaluate(target, test_file))
+    _one_line_exit_2(evaluate_cli(target, test_file))
 
 
 @pytest.mark.parametrize("key,value", [("c1", "lots"), ("max_iterations", [3]), ("cluster_sizes", "big"),
