@@ -399,6 +399,21 @@ def build_manifest(tagger: "Tagger", files: dict[str, dict[str, Any]], *, extra:
     return manifest
 
 
+def check_save_target(path: str | os.PathLike) -> bool:
+    """Refuse ``path`` as a model folder to write (a file, a link, or a non-empty folder that is not a
+    multitag model) before any work is done; return whether something is there (a model, or an
+    empty folder, which a save replaces)."""
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.lexists(path):
+        return False
+    if os.path.islink(path) or not os.path.isdir(path):
+        raise MultitagError(f"{path} exists and is not a folder; refusing to overwrite it with a model")
+    if os.listdir(path) and not is_model_folder(path):
+        raise MultitagError(f"{path} is a non-empty folder that is not a multitag model; refusing to overwrite "
+                            "it (choose another folder, or empty it)")
+    return True
+
+
 def save_model(tagger: "Tagger", path: str | os.PathLike, *, extra: dict[str, Any] | None = None) -> None:
     """Write ``tagger`` to the folder ``path`` atomically (``Tagger.save``).
 
@@ -422,13 +437,7 @@ def save_model(tagger: "Tagger", path: str | os.PathLike, *, extra: dict[str, An
     """
     path = os.path.abspath(os.fspath(path))
     cls = type(tagger)
-    existed = os.path.lexists(path)
-    if existed:
-        if os.path.islink(path) or not os.path.isdir(path):
-            raise MultitagError(f"{path} exists and is not a folder; refusing to overwrite it with a model")
-        if os.listdir(path) and not is_model_folder(path):
-            raise MultitagError(f"{path} is a non-empty folder that is not a multitag model; refusing to overwrite "
-                                "it (choose another folder, or empty it)")
+    existed = check_save_target(path)
     build_manifest(tagger, {}, extra=extra)  # refuse bad parameters before anything is written
     parent, base = os.path.split(path)
     tmp = None

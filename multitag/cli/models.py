@@ -29,6 +29,10 @@ def train_cmd(backend: str, data: str | None, train_file: str | None, dev_file: 
     from multitag.evaluation import evaluate
     from multitag.params import coerce_params
 
+    if out:
+        from multitag.persistence import check_save_target
+
+        check_save_target(out)  # a file or a foreign folder is refused before any training
     cls = registry.resolve(backend).cls
     typed = coerce_params(cls, parse_params(params), backend=backend)
     registry.create(backend, labels=["O"], seed=seed, **typed).check()
