@@ -65,3 +65,16 @@ def test_an_empty_folder_or_a_new_path_passes_the_check(tmp_path):
     assert check_save_target(tmp_path / "new") is False
     (tmp_path / "empty").mkdir()
     assert check_save_target(tmp_path / "empty") is True
+
+
+@pytest.mark.parametrize("param", ["lr=-1", "lr=0", "patience=-2", "clip=-1"])
+def test_a_torch_parameter_out_of_range_is_refused_before_reading_data(tmp_path, param):
+    """`--param lr=-1` on bilstm gave torch's ValueError traceback after training had started."""
+    pytest.importorskip("multitag_torch")
+    missing = tmp_path / "no-such-folder"  # the data is never read: the refusal comes first
+    r = CliRunner().invoke(main, ["train", "--backend", "bilstm", "--data", str(missing), "--param", param,
+                                  "--param", "embeddings=random"])
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and param.split("=")[0] in lines[0], r.output
+    assert "no-such-folder" not in lines[0]

@@ -191,6 +191,15 @@ class TorchTagger(Tagger):
             v = getattr(self, name, None)
             if v is not None and not 0 <= v < 1:
                 raise MultitagError(f"{type(self).__name__}: {name} must be in [0, 1), not {v!r}")
+        lr = self.lr
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
+            raise MultitagError(f"{type(self).__name__}: lr must be a number > 0, not {lr!r}")
+        if isinstance(self.patience, bool) or not isinstance(self.patience, int) or self.patience < 0:
+            raise MultitagError(f"{type(self).__name__}: patience must be an integer >= 0, not {self.patience!r}")
+        if isinstance(self.clip, bool) or not isinstance(self.clip, (int, float)) or not 0 <= self.clip < float("inf"):
+            raise MultitagError(f"{type(self).__name__}: clip must be a number >= 0 (0 turns clipping off), not {self.clip!r}")
+        if self.max_seconds is not None and not (isinstance(self.max_seconds, (int, float)) and self.max_seconds > 0):
+            raise MultitagError(f"{type(self).__name__}: max_seconds must be None or a number > 0, not {self.max_seconds!r}")
         n = self.incremental_epochs
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
