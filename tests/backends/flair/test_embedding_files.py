@@ -1,30 +1,21 @@
 """flair word:PATH specs never unpickle a word-vector file."""
 import os
-import pickle
 
 import numpy as np
 import pytest
 
 from multitag.errors import MultitagError
+from support.pickles import make_pickle
 
 pytest.importorskip("flair")
 from multitag_flair.embeddings import build_stack, StackOptions  # noqa: E402
 
 
-class _Evil:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
 
 
 @pytest.mark.parametrize("name", ["vectors.kv", "vectors", "vectors.model"])
 def test_word_spec_pickle_refused(tmp_path, name):
-    marker = str(tmp_path / "PWNED")
-    path = str(tmp_path / name)
-    with open(path, "wb") as f:
-        pickle.dump(_Evil(marker), f, protocol=4)
+    path, marker = make_pickle(str(tmp_path), name)
     with pytest.raises(MultitagError) as e:
         build_stack([f"word:{path}"], [["a"]], StackOptions())
     assert "\n" not in str(e.value)

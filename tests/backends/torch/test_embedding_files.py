@@ -1,30 +1,16 @@
 """Word-vector files: pickles are refused without being unpickled; safe formats agree."""
 import os
-import pickle
 
 import numpy as np
 import pytest
 
 from multitag.errors import MultitagError
+from support.pickles import make_pickle
 
 pytest.importorskip("gensim")
 from multitag_torch.embeddings import load_vectors  # noqa: E402
 
 
-class _Evil:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
-def make_pickle(folder, name="vectors.kv"):
-    marker = os.path.join(folder, "PWNED")
-    path = os.path.join(folder, name)
-    with open(path, "wb") as f:
-        pickle.dump(_Evil(marker), f, protocol=4)
-    return path, marker
 
 
 @pytest.mark.parametrize("name", ["vectors.kv", "vectors.model", "vectors.pkl", "vectors.txt", "vectors.bin", "vectors"])
