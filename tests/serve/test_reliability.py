@@ -1,5 +1,6 @@
 """Reliability of `multitag serve`: late answers on finished tasks, body size limits, IOB2 answers,
 the retrain worker dying with the server."""
+import contextlib
 import importlib.util
 import os
 import time
@@ -90,6 +91,7 @@ def test_kill_9_of_the_server_ends_the_retrain_worker(tmp_path, gold, monkeypatc
     path = helpers.make_project(tmp_path, gold)
     monkeypatch.setenv("MULTITAG_SERVE_RETRAIN_DELAY", "60")
     s = helpers.Served(path, "--budget", "120", "--retrain-every", "1")
+    kids: set = set()
     try:
         s.wait_ready()
         task = json.load(urllib.request.urlopen(s.base + "/api/next"))["task"]
@@ -97,7 +99,6 @@ def test_kill_9_of_the_server_ends_the_retrain_worker(tmp_path, gold, monkeypatc
                                      data=json.dumps({"lease": task["lease"], "tags": ["O"] * len(task["tokens"])}).encode())
         urllib.request.urlopen(req).read()
         deadline = time.time() + 30
-        kids = set()
         while time.time() < deadline and not kids:
             kids = _children(s.proc.pid)
             time.sleep(0.3)
@@ -114,3 +115,7 @@ def test_kill_9_of_the_server_ends_the_retrain_worker(tmp_path, gold, monkeypatc
         if s.proc.poll() is None:
             s.proc.kill()
         s.proc.communicate()
+        for k in kids:                                 # a failing run leaves no worker behind either
+            if _alive(k):
+                with contextlib.suppress(OSError):
+                    os.kill(k, signal.SIGKILL)
