@@ -70,7 +70,8 @@ def main() -> None:
                               initial_size="2%", schedule=args.schedule, valid="none", train_limit=args.train_limit)
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
-        run_experiment(config, out, progress=False, report=True)
+        result = run_experiment(config, out, progress=False)
+        report_module.write_report(out, data=result["dataset"])
         wall = time.perf_counter() - t0
     for name, original in originals.items():
         setattr(cls, name, original)

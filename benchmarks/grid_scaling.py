@@ -51,8 +51,9 @@ def _plain_share(config_dict: dict, indices: list[int]) -> tuple[float, float]:
 
     t0 = time.perf_counter()
     config = ExperimentConfig.from_dict(config_dict)
-    ds, p, protocol = prepare(config)
-    context = GridContext(protocol, ds, config.params)
+    prepared = prepare(config)
+    ds, p = prepared.dataset, prepared.plan
+    context = GridContext(prepared.protocol, ds, config.params)
     cpu = 0.0
     for i in indices:
         outcome = simulate_run(p.runs[i], context, [], on_iteration=lambda records: None)
@@ -132,11 +133,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         seq_out, dask_out = os.path.join(tmp, "sequential"), os.path.join(tmp, "dask")
         t0 = time.perf_counter()
-        seq = run_experiment(config, seq_out, progress=False, report=False)
+        seq = run_experiment(config, seq_out, progress=False)
         seq_wall = time.perf_counter() - t0
         load_between = os.getloadavg()
         t0, clock0 = time.perf_counter(), time.time()
-        dask = run_experiment(config, dask_out, progress=False, report=False, execution=Execution(workers=args.workers))
+        dask = run_experiment(config, dask_out, progress=False, execution=Execution(workers=args.workers))
         dask_wall, clock1 = time.perf_counter() - t0, time.time()
         same = _records(seq_out) == _records(dask_out)
         n_records = len(_records(seq_out))

@@ -36,7 +36,7 @@ def run(data: str, model: str, *, pool: int, seeds: int, incremental: bool, epoc
                               initial_size="2%", schedule=schedule, valid="dev", train_limit=pool,
                               incremental=incremental, params={model: params})
     t0, c0 = time.perf_counter(), time.process_time()
-    run_experiment(config, out, progress=False, report=False)
+    run_experiment(config, out, progress=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     records = ResultsStore(os.path.join(out, "results.jsonl")).load()
     (curve,) = curves(records)

@@ -12,10 +12,16 @@ Conventions (the scikit-learn idiom):
 * :meth:`get_params` / :meth:`clone` read the parameters back from the ``__init__`` signature.
 * column ``j`` of every marginal matrix is ``self.labels[j]``.
 
+Capabilities are class-level declarations, read together with :meth:`Tagger.tags` (a
+:class:`TaggerTags`, as scikit-learn's estimator tags); parameters are constructor arguments. The
+two never share a name: the capability of continuing training is ``supports_warm_start``, the
+parameter that asks for it ``warm_start``.
+
 Persistence is a template (:mod:`multitag.persistence`): :meth:`Tagger.save` and
 :meth:`Tagger.load` are concrete; a backend implements ``_save_state(folder)`` (write its files)
 and ``_load_state(folder)`` (fill the fitted attributes of ``cls(**params)``), and optionally
-``training_summary()``.
+``training_summary()``. The contract depends on the template, never the reverse (the template
+and the registry know a backend by its members).
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ import numpy as np
 
 from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
+from multitag.persistence import load_model, save_model
 
 
 @dataclass
@@ -53,16 +60,40 @@ class Prediction:
     hidden: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class TaggerTags:
+    """What a backend class can do, as :meth:`Tagger.tags` reports it (see :class:`Tagger` for the
+    declaration each field comes from).
+
+    Attributes
+    ----------
+    mc_modes : tuple of str
+        MC-dropout variants :meth:`Tagger.sample` accepts (``()``: it cannot sample).
+    partial_training : bool
+        :meth:`Tagger.fit` learns from sentences whose tags contain ``None``.
+    warm_start : bool
+        :meth:`Tagger.fit` can continue from the current weights (declared as
+        ``supports_warm_start``; asked for with the parameter ``warm_start=True``).
+    hidden_states : bool
+        :meth:`Tagger.predict` can return ``hidden``.
+    """
+
+    mc_modes: tuple[str, ...] = ()
+    partial_training: bool = False
+    warm_start: bool = False
+    hidden_states: bool = False
+
+
 class Tagger(ABC):
     """Base class of every backend.
 
-    Class attributes declare capabilities:
+    Class attributes declare capabilities (read them together with :meth:`tags`):
 
     mc_modes : tuple of str
         MC-dropout variants :meth:`sample` accepts (``()`` when it cannot sample).
     partial_training : bool
         Whether :meth:`fit` learns from sentences whose tags contain ``None``.
-    warm_start : bool
+    supports_warm_start : bool
         Whether :meth:`fit` can continue training from the current weights (incremental training,
         Shen et al. 2017) instead of starting again. A class declaring it takes the constructor
         parameters ``warm_start`` (default False) and ``incremental_epochs`` (int or None): with
@@ -72,17 +103,24 @@ class Tagger(ABC):
         still applying. Vocabularies and the label set are fixed by the first fit (from
         :meth:`observe_unlabeled`, the pool's text, and ``labels``) and never resized by a warm
         fit. With ``warm_start=False`` every fit starts from scratch. A class without the
-        capability must not take a ``warm_start`` parameter. The flag and the parameter share
-        the name (as in scikit-learn): read the capability from the class
-        (``type(tagger).warm_start``); on an instance the name holds the parameter.
+        capability must not take a ``warm_start`` parameter. A class written against the older
+        contract, which declared the capability as a class attribute ``warm_start = True``, is
+        read as declaring ``supports_warm_start`` (the flag and the parameter then share the name;
+        the instance attribute holds the parameter).
     hidden_states : bool
         Whether :meth:`predict` can return ``hidden``.
     """
 
     mc_modes: ClassVar[tuple[str, ...]] = ()
     partial_training: ClassVar[bool] = False
-    warm_start: ClassVar[bool] = False
+    supports_warm_start: ClassVar[bool] = False
     hidden_states: ClassVar[bool] = False
+
+    @classmethod
+    def tags(cls) -> TaggerTags:
+        """The capabilities the class declares."""
+        return TaggerTags(mc_modes=tuple(cls.mc_modes), partial_training=bool(cls.partial_training),
+                          warm_start=bool(cls.supports_warm_start), hidden_states=bool(cls.hidden_states))
 
     # ---------------------------------------------------------------- parameters
     @classmethod
@@ -137,7 +175,7 @@ class Tagger(ABC):
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "Tagger":
         """Train on ``train``; ``dev`` is used for early stopping where the model uses it.
 
-        From scratch, unless the class declares :attr:`warm_start`, the instance was built with
+        From scratch, unless the class declares :attr:`supports_warm_start`, the instance was built with
         ``warm_start=True`` and is already fitted: then training continues from the current weights.
         """
 
@@ -160,16 +198,12 @@ class Tagger(ABC):
         of every file, training summary) and the files :meth:`_save_state` writes. Backends
         implement the hooks, not this method.
         """
-        from multitag.persistence import save_model
-
         save_model(self, path)
 
     @classmethod
     def load(cls, path: str) -> "Tagger":
         """Read a model written by :meth:`save`; the manifest must name this class (for any
         backend, use ``multitag.load(path)``)."""
-        from multitag.persistence import load_model
-
         return load_model(path, expected=cls)
 
     @abstractmethod
@@ -193,6 +227,9 @@ class Tagger(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        legacy = cls.__dict__.get("warm_start")
+        if isinstance(legacy, bool) and "supports_warm_start" not in cls.__dict__:
+            cls.supports_warm_start = legacy  # the older contract's name of the capability
         for name in ("save", "load"):
             if name in cls.__dict__:
                 raise TypeError(f"{cls.__name__} overrides Tagger.{name}; implement the hooks _save_state / "

@@ -1,13 +1,22 @@
-"""Small file helpers: atomic writes, so that a crash or a full disk never leaves a half-written file."""
+"""Small file helpers: atomic writes of a file (:func:`atomic_write`) and of a folder
+(:func:`atomic_folder`), so that a crash or a full disk never leaves a half-written one, and a
+folder lock.
+
+Both writers follow one recipe, built from the primitives below: write into a fresh temporary
+entry beside the target, flush it to disk, put it in place by a rename (the only step another
+process can observe), flush the parent folder, and remove the temporary entry on any failure.
+"""
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import json
 import os
+import shutil
 import socket
 import tempfile
 import time
+import uuid
 from typing import IO, Iterator
 
 from multitag.errors import MultitagError
@@ -18,6 +27,74 @@ def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def fsync_dir(path: str) -> None:
+    """Flush the entries of the folder ``path`` (a rename into it) to disk; a file system that
+    cannot sync a folder is not an error."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def make_scratch_folder(parent: str, prefix: str) -> str:
+    """A new, empty, private (0700) folder ``parent/<prefix><12 random hex digits>``."""
+    while True:
+        tmp = os.path.join(parent, f"{prefix}{uuid.uuid4().hex[:12]}")
+        try:
+            os.mkdir(tmp, 0o700)
+            return tmp
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+
+
+def replace_folder(new: str, path: str, *, aside_prefix: str) -> None:
+    """Put the folder ``new`` at ``path`` by renames. A previous entry at ``path`` is renamed aside
+    (to ``<aside_prefix><12 random hex digits>`` in the same parent) and removed only once ``new``
+    is in place; if that rename fails, the previous entry is put back."""
+    parent = os.path.dirname(path)
+    if not os.path.lexists(path):
+        os.rename(new, path)
+        fsync_dir(parent)
+        return
+    old = os.path.join(parent, f"{aside_prefix}{uuid.uuid4().hex[:12]}")
+    os.rename(path, old)
+    try:
+        os.rename(new, path)
+    except BaseException:
+        os.rename(old, path)
+        raise
+    fsync_dir(parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike, *, scratch_prefix: str, aside_prefix: str,
+                  private: bool = False) -> Iterator[str]:
+    """Build the folder ``path`` atomically: the block writes into the fresh folder it is given
+    (``<scratch_prefix><random>`` beside ``path``, with the permissions of a new folder under the
+    umask); when the block ends normally every folder in it is synced and it replaces ``path``
+    (:func:`replace_folder`). On any exception the temporary folder is removed, ``path`` is left
+    as it was and the exception propagates unchanged (callers word their own errors). ``private``:
+    the folder keeps mode 0700 (a project's annotations), instead of the umask's mode."""
+    path = os.path.abspath(os.fspath(path))
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp: str | None = make_scratch_folder(parent, scratch_prefix)
+    try:
+        if not private:
+            os.chmod(tmp, 0o777 & ~current_umask())
+        yield tmp
+        for root, _, _ in os.walk(tmp):
+            fsync_dir(root)
+        replace_folder(tmp, path, aside_prefix=aside_prefix)
+        tmp = None
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -46,6 +123,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         tmp = None
+        fsync_dir(directory)
     except OSError as e:
         raise MultitagError(f"{path}: cannot write ({e.strerror or e}); the file was left as it was") from None
     finally:

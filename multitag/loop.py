@@ -24,12 +24,13 @@ import numpy as np
 from multitag.annotation.budget import InitialSize
 from multitag.annotation.cost import CostModel
 from multitag.annotation.initial import InitialSelection, get_initial_selection
-from multitag.annotation.levels import LEVELS, Annotate, AnnotationLevel, get_level
+from multitag.annotation.levels import DEFAULT_LEVEL, LEVELS, Annotate, AnnotationLevel, get_level, whole_sentence_query
 from multitag.annotation.pool import Annotation, Pool, Query, RevealStats
 from multitag.annotation.training_modes import apply_mode, resolve_mode
 from multitag.backend import Tagger
 from multitag.data.sentence import Corpus
 from multitag.errors import CompatibilityError, MultitagError
+from multitag.settings import LearnerSettings
 from multitag.strategies.base import QueryContext, Strategy
 
 #: random streams: ``np.random.default_rng([seed, iteration, stream])``
@@ -83,36 +84,41 @@ class ActiveLearner:
     pool : the pool (its reveal mask is updated by :meth:`teach`).
     tagger : an unfitted acquisition backend; each :meth:`fit` trains a fresh clone.
     strategy : the query strategy.
-    level : ``"sentence"``, ``"entity"``, ``"token"`` or an :class:`AnnotationLevel`.
-    cost : the cost model of the accounting.
+    settings : how the learner runs (:class:`~multitag.settings.LearnerSettings`: the level, the cost
+        model of the accounting, MC-dropout, pool subsampling, the training mode of partially
+        annotated sentences; ``auto`` masks when the backend learns from partial labels, else drops).
+        Single fields may be given as keywords instead (``level="entity"``, ``cost=CostModel(...)``);
+        ``level`` may also be an :class:`AnnotationLevel` instance.
     scheme : the tag scheme of the answers (entity spans are counted in it).
     seed : the seed every random choice derives from (:meth:`rng`).
-    mc_samples, mc_mode : MC-dropout settings for strategies that need ``samples``.
-    pool_subsample : score only this fraction of the candidates each query (``None``: all).
-    training_mode : how partially annotated sentences are trained on (see
-        :mod:`multitag.annotation.training_modes`; ``auto``: mask when the backend learns from
-        partial labels, else drop).
     training_data : ``f(pool) -> Corpus``, overriding what the model trains on.
     """
 
-    def __init__(self, pool: Pool, tagger: Tagger, strategy: Strategy, *, level: str | AnnotationLevel = "sentence",
-                 cost: CostModel | None = None, scheme: str = "IOB2", seed: int = 0, mc_samples: int = 10,
-                 mc_mode: str | None = None, pool_subsample: float | None = None, training_mode: str = "auto",
-                 training_data: Callable[[Pool], Corpus] | None = None):
-        self.level = get_level(level) if isinstance(level, str) else level
+    def __init__(self, pool: Pool, tagger: Tagger, strategy: Strategy, settings: LearnerSettings | None = None, *,
+                 level: str | AnnotationLevel | None = None, cost: CostModel | None = None, scheme: str = "IOB2",
+                 seed: int = 0, training_data: Callable[[Pool], Corpus] | None = None, **changes):
+        settings = settings or LearnerSettings()
+        if cost is not None:
+            changes["cost_model"] = cost
+        if isinstance(level, str):
+            changes["level"] = level
+        settings = settings.replace(**changes) if changes else settings
+        self.settings = settings
+        self.level = level if isinstance(level, AnnotationLevel) else get_level(settings.level)
+        mc_mode = settings.mc_mode
         problem = check_compatible(type(tagger), strategy, mc_mode=mc_mode) or self.level.refusal(strategy)
         if problem:
             raise CompatibilityError(problem)
         self.pool = pool
         self.template = tagger
         self.strategy = strategy
-        self.cost = cost or CostModel()
+        self.cost = settings.cost_model
         self.scheme = scheme
         self.seed = seed
-        self.mc_samples = mc_samples
+        self.mc_samples = settings.mc_samples
         self.mc_mode = mc_mode or (type(tagger).mc_modes[0] if type(tagger).mc_modes else None)
-        self.pool_subsample = pool_subsample
-        self.training_mode = resolve_mode(training_mode, type(tagger).partial_training)
+        self.pool_subsample = settings.pool_subsample
+        self.training_mode = resolve_mode(settings.training_mode, type(tagger).partial_training)
         self.training_data = training_data
         self.model: Tagger | None = None
         self.timings: dict[str, float] = {}
@@ -139,7 +145,7 @@ class ActiveLearner:
             budget = size.token_budget(self.pool.n_tokens)
             cum = np.cumsum(self.pool.lengths[order])
             chosen = order[: int(np.searchsorted(cum, budget) + 1)]
-        return [Query(int(i), tuple(range(int(self.pool.lengths[i]))), "sentence") for i in chosen]
+        return [whole_sentence_query(self.pool, i) for i in chosen]
 
     # ------------------------------------------------------------------ training
     def labeled(self) -> Corpus:
@@ -150,10 +156,12 @@ class ActiveLearner:
         return apply_mode(self.pool.labeled(), self.training_mode)
 
     def fit(self, *, train: Corpus | None = None, dev: Corpus | None = None, seed: int | None = None,
-            unlabeled: Sequence | None = None, incremental: bool = False) -> Tagger:
+            unlabeled: Sequence | None = None, incremental: bool | None = None) -> Tagger:
         """Train the acquisition backend on ``train`` (default: :meth:`labeled`): a fresh clone, or,
         with ``incremental`` and a model from an earlier round, that model again (a backend built
         with ``warm_start=True`` continues from its current weights)."""
+        if incremental is None:
+            incremental = self.settings.incremental
         if incremental and self.model is not None:
             model = self.model
         else:

@@ -8,6 +8,11 @@ backend class with default parameters, e.g. ``bert`` = ``transformer`` with
 ``model="bert-base-cased"``). Nothing is imported until a backend is asked for, so listing names and
 ``multitag --help`` import no backend library.
 
+The registry recognises a backend class by the members the contract declares
+(:func:`is_tagger_class`), not by importing :mod:`multitag.backend`: the contract saves and loads
+through :mod:`multitag.persistence`, which finds classes here, so the dependency runs one way
+(backend -> persistence -> registry).
+
 Tests (and notebooks) can register a backend without packaging it::
 
     with registry.registered("dummy", DummyTagger):
@@ -28,6 +33,16 @@ STRATEGIES_GROUP = "multitag.strategies"
 INITIAL_GROUP = "multitag.initial"
 
 _extra: dict[str, Any] = {}
+
+# The members every backend class has (:class:`multitag.backend.Tagger` defines or declares them).
+TAGGER_MEMBERS = ("fit", "predict", "sample", "get_params", "clone", "tags", "_param_names", "_save_state",
+                  "_load_state")
+
+
+def is_tagger_class(obj: Any) -> bool:
+    """Whether ``obj`` is a backend class: a class with every member of :data:`TAGGER_MEMBERS`
+    (a subclass of :class:`multitag.backend.Tagger` always is)."""
+    return isinstance(obj, type) and all(callable(getattr(obj, m, None)) for m in TAGGER_MEMBERS)
 
 
 class PluginGroup:
@@ -78,8 +93,25 @@ class PluginGroup:
             self._extra.pop(name, None)
 
 
+class CachedPluginGroup(PluginGroup):
+    """A plugin group whose entry points are read once per process: its plugins are looked up in
+    inner loops (annotation levels: once per query and answer)."""
+
+    def __init__(self, group: str, what: str):
+        super().__init__(group, what)
+        self._found: dict[str, metadata.EntryPoint] | None = None
+
+    def _entry_points(self) -> dict[str, metadata.EntryPoint]:
+        if self._found is None:
+            self._found = super()._entry_points()
+        return self._found
+
+
+LEVELS_GROUP = "multitag.levels"
+
 strategies = PluginGroup(STRATEGIES_GROUP, "strategy")
 initial_selections = PluginGroup(INITIAL_GROUP, "initial selection")
+levels = CachedPluginGroup(LEVELS_GROUP, "annotation level")
 
 
 @dataclass(frozen=True)
@@ -96,10 +128,8 @@ class Preset:
 
     @property
     def cls(self):
-        from multitag.backend import Tagger
-
         b = self.backend
-        if isinstance(b, type) and issubclass(b, Tagger):
+        if is_tagger_class(b):
             return b
         return b()
 
@@ -130,8 +160,6 @@ def available() -> list[str]:
 
 def resolve(name: str) -> Preset:
     """The backend registered as ``name``, as a :class:`Preset` (plain classes get no defaults)."""
-    from multitag.backend import Tagger
-
     if name in _extra:
         obj = _extra[name]
     else:
@@ -145,7 +173,7 @@ def resolve(name: str) -> Preset:
             raise MultitagError(f"backend {name!r} is installed but cannot be imported: {e}") from None
     if isinstance(obj, Preset):
         return obj
-    if isinstance(obj, type) and issubclass(obj, Tagger):
+    if is_tagger_class(obj):
         return Preset(obj)
     raise MultitagError(f"backend {name!r} points to {obj!r}, which is neither a Tagger subclass nor a Preset")
 

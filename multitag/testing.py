@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from multitag import persistence
 from multitag.backend import Prediction, Tagger
 from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
@@ -81,8 +82,6 @@ def check_saved_model(tagger: Tagger, folder: str) -> dict:
     """The promises of a model folder written by ``tagger.save(folder)``: a valid manifest naming
     the class, at least one state file, and files that match their recorded sizes and hashes.
     Returns the manifest."""
-    from multitag import persistence
-
     try:
         manifest = persistence.read_manifest(folder)
         persistence.verify_files(folder, manifest)
@@ -176,7 +175,8 @@ def check_backend(factory: TaggerFactory, *, train: Corpus | None = None, test: 
     _assert_same(alone, [preds[3]], "one sentence alone vs in a batch", atol=1e-4)
 
     # hidden states
-    if type(tagger).hidden_states:
+    declared = type(tagger).tags()
+    if declared.hidden_states:
         with_h = tagger.predict(test, hidden=True)
         check_predictions(tagger, test, with_h, hidden=True)
         _assert_same(with_h, preds, "predict(hidden=True) vs predict()", atol=1e-5)
@@ -200,7 +200,7 @@ def check_backend(factory: TaggerFactory, *, train: Corpus | None = None, test: 
 
     # MC-dropout samples
     L = len(labels)
-    for mode in type(tagger).mc_modes:
+    for mode in declared.mc_modes:
         samples = tagger.sample(test, n_samples=n_samples, mode=mode)
         assert isinstance(samples, list) and len(samples) == len(test), f"sample({mode}): one array per sentence"
         differs = False
@@ -223,7 +223,7 @@ def check_backend(factory: TaggerFactory, *, train: Corpus | None = None, test: 
 
     # partial annotation
     holes = _with_holes(train, seed=2)
-    if type(tagger).partial_training:
+    if declared.partial_training:
         partial = factory(labels=labels, seed=0).fit(holes)
         check_predictions(partial, test, partial.predict(test))
     else:
@@ -237,7 +237,7 @@ def check_backend(factory: TaggerFactory, *, train: Corpus | None = None, test: 
 
 def _check_warm_start(factory: TaggerFactory, train: Corpus, test: Corpus, labels: list[str],
                       fresh_preds: list[Prediction]) -> None:
-    """The ``warm_start`` capability (see :class:`multitag.backend.Tagger`).
+    """The warm-start capability (``supports_warm_start``, see :class:`multitag.backend.Tagger`).
 
     A class declaring it: a fit with ``warm_start=True`` on a fitted model and
     ``incremental_epochs=0`` keeps the first fit's weights (nothing re-initialised or resized: the
@@ -249,13 +249,13 @@ def _check_warm_start(factory: TaggerFactory, train: Corpus, test: Corpus, label
     probe = factory(labels=labels, seed=0)
     cls = type(probe)
     params = probe.get_params()
-    if not cls.warm_start:
+    if not cls.tags().warm_start:
         assert "warm_start" not in params, (
             f"{cls.__name__} takes a warm_start parameter but does not declare the capability "
-            "(class attribute warm_start = True); declare it or drop the parameter")
+            "(class attribute supports_warm_start = True); declare it or drop the parameter")
         return
     for name in ("warm_start", "incremental_epochs"):
-        assert name in params, f"{cls.__name__} declares warm_start, so it must take a {name!r} parameter"
+        assert name in params, f"{cls.__name__} declares supports_warm_start, so it must take a {name!r} parameter"
     assert params["warm_start"] is False, "warm_start must default to False (every fit from scratch)"
 
     pool = [s.unlabeled() for s in train] + [s.unlabeled() for s in test]

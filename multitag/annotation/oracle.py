@@ -4,8 +4,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Sequence
 
+from multitag.annotation.levels import get_level, widen_to_entities
 from multitag.annotation.pool import Annotation, Query
-from multitag.data.entity_spans import entity_spans
 from multitag.data.sentence import Sentence
 from multitag.errors import MultitagError
 
@@ -28,8 +28,9 @@ class SimulationOracle(Oracle):
     ----------
     gold : the pool sentences with their gold tags, in pool order.
     widen_to_entities : when True, every queried token inside a gold entity reveals the whole entity
-        (``York`` in ``New York`` reveals ``B-LOC I-LOC``); queries of the ``entity`` level always
-        widen, whatever this says.
+        (``York`` in ``New York`` reveals ``B-LOC I-LOC``); otherwise the query's level says which
+        tokens an answer covers (:meth:`~multitag.annotation.levels.AnnotationLevel.covers`: the
+        ``entity`` level always widens).
     scheme : the gold tag scheme (to find entity spans).
     """
 
@@ -37,26 +38,14 @@ class SimulationOracle(Oracle):
         self.gold = gold
         self.widen_to_entities = widen_to_entities
         self.scheme = scheme
-        self._spans: dict[int, list[tuple[str, int, int]]] = {}
-
-    def _entity_of(self, i: int, t: int) -> tuple[int, int] | None:
-        if i not in self._spans:
-            self._spans[i] = entity_spans(self.gold[i].tags, self.scheme)
-        for _, start, end in self._spans[i]:
-            if start <= t < end:
-                return start, end
-        return None
 
     def answer(self, query: Query) -> Annotation:
         gold = self.gold[query.sentence].tags
         if any(gold[k] is None for k in query.tokens):
             raise MultitagError(f"the simulation oracle has no gold tag for sentence {query.sentence}")
-        positions = set(query.tokens)
-        if self.widen_to_entities or query.unit == "entity":
-            for t in query.tokens:
-                span = self._entity_of(query.sentence, t)
-                if span is not None:
-                    positions.update(range(*span))
-        toks = tuple(sorted(positions))
+        if self.widen_to_entities:
+            toks = widen_to_entities(query.tokens, gold, self.scheme)
+        else:
+            toks = get_level(query.unit).covers(query.tokens, gold, self.scheme)
         return Annotation(query.sentence, toks, tuple(gold[k] for k in toks),  # type: ignore[misc]
                           asked=tuple(query.tokens), unit=query.unit)

@@ -7,21 +7,26 @@ import json
 
 import click
 
+from multitag import registry
 from multitag.cli import main
 from multitag.errors import MultitagError
+from multitag.params import param_infos
+
+
+def _capabilities(cls) -> dict:
+    """The capability tags of a backend class, as ``multitag backends`` shows them."""
+    tags = cls.tags()
+    return {"mc_modes": list(tags.mc_modes), "partial_training": tags.partial_training,
+            "hidden": tags.hidden_states, "warm_start": tags.warm_start}
 
 
 def _backend_rows() -> list[dict]:
-    from multitag import registry
-
     rows = []
     for name in registry.available():
         try:
             preset = registry.resolve(name)
             cls = preset.cls
-            rows.append({"name": name, "class": cls.__name__, "mc_modes": list(cls.mc_modes),
-                         "partial_training": bool(cls.partial_training), "hidden": bool(cls.hidden_states),
-                         "warm_start": bool(getattr(cls, "warm_start", False)),
+            rows.append({"name": name, "class": cls.__name__, **_capabilities(cls),
                          "defaults": {k: str(v) for k, v in preset.defaults.items() if not callable(v)},
                          "description": preset.description})
         except MultitagError as e:
@@ -38,9 +43,6 @@ def _show(value) -> str:
 
 
 def _backend_detail(name: str, as_json: bool) -> None:
-    from multitag import registry
-    from multitag.params import param_infos
-
     preset = registry.resolve(name)
     cls = preset.cls
     defaults = preset.resolved_defaults()
@@ -52,9 +54,8 @@ def _backend_detail(name: str, as_json: bool) -> None:
         params.append({"name": info.name, "default": None if default is inspect.Parameter.empty else default,
                        "expects": info.expected(), "meaning": info.doc,
                        "preset": info.name in defaults})
-    info = {"name": name, "class": f"{cls.__module__}.{cls.__qualname__}", "mc_modes": list(cls.mc_modes),
-            "partial_training": bool(cls.partial_training), "hidden": bool(cls.hidden_states),
-            "warm_start": bool(getattr(cls, "warm_start", False)), "description": preset.description,
+    info = {"name": name, "class": f"{cls.__module__}.{cls.__qualname__}", **_capabilities(cls),
+            "description": preset.description,
             "parameters": params}
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
@@ -65,9 +66,10 @@ def _backend_detail(name: str, as_json: bool) -> None:
         click.echo(f"  {preset.description}")
     if doc:
         click.echo(f"  {doc}")
-    click.echo(f"  MC-dropout modes: {', '.join(cls.mc_modes) or 'none'}; partial labels: "
-               f"{'yes' if cls.partial_training else 'no'}; hidden states: {'yes' if cls.hidden_states else 'no'}; "
-               f"warm start: {'yes' if getattr(cls, 'warm_start', False) else 'no'}")
+    caps = _capabilities(cls)
+    click.echo(f"  MC-dropout modes: {', '.join(caps['mc_modes']) or 'none'}; partial labels: "
+               f"{'yes' if caps['partial_training'] else 'no'}; hidden states: {'yes' if caps['hidden'] else 'no'}; "
+               f"warm start: {'yes' if caps['warm_start'] else 'no'}")
     click.echo("")
     click.echo("parameters (--param KEY=VALUE; YAML values):")
     width = max((len(p["name"]) for p in params), default=4)
@@ -111,7 +113,6 @@ def backends_cmd(name: str | None, as_json: bool) -> None:
 def strategies_cmd(as_json: bool) -> None:
     """List installed query strategies: what each needs from a backend and the annotation levels it
     supports."""
-    from multitag import registry
     from multitag.annotation.levels import LEVELS
     from multitag.strategies import strategy_class
 

@@ -6,8 +6,11 @@ import time
 
 import click
 
+from multitag import settings as learner
 from multitag.cli import main
+from multitag.cli.learner_options import apply, experiment_options
 from multitag.errors import MultitagError
+from multitag.experiments.config import LEARNER_KEYS
 
 
 def _al_options(f):
@@ -24,25 +27,9 @@ def _al_options(f):
         click.option("--initial-size", default=None, help="Seed set: % of pool tokens, or a sentence count [default: 2%]."),
         click.option("--valid", default=None, help="Validation for early stopping: dev, none, 25% (of the labeled set), 1%-of-pool [default: dev]."),
         click.option("--eval", "eval", default=None, help="Split to evaluate on: test or dev [default: test]."),
-        click.option("--query-mode", default=None,
-                     help="interactive: each query is answered before the next is chosen (an annotator in the loop; at entity "
-                          "level a widened entity counts whole against the budget); batch: a round is chosen before any "
-                          "answer, as when it goes out to Label Studio (the budget counts asked tokens) [default: interactive]."),
-        click.option("--mc-samples", default=None, help="Stochastic passes for vr/bald [default: 10]."),
-        click.option("--mc-mode", default=None, help="MC-dropout mode (default: the backend's first)."),
-        click.option("--pool-subsample", default=None, help="Score only this fraction of the unlabeled pool per iteration, e.g. 50%."),
         click.option("--train-limit", default=None, help="Use only the first N training sentences (quick runs)."),
         click.option("--full-reference", is_flag=True, default=None, help="Also train each model on the whole pool (for tokens-to-95%/99%)."),
-        click.option("--incremental", is_flag=True, default=None,
-                     help="Keep each model across rounds and continue training it on the augmented labeled set (paper 002); "
-                          "the backends must declare warm_start (`multitag backends`). Each round's models are checkpointed "
-                          "under OUT/checkpoints so a killed run resumes with the same weights."),
-        click.option("--level", "levels", default=None, help="Annotation level(s): sentence, entity, token (comma-separated: grid axis) [default: sentence]."),
-        click.option("--training-mode", "training_modes", default=None,
-                     help="Partial-label training: auto, mask, drop, mask-entity-like, drop-entity-like (comma-separated: grid axis) [default: auto]."),
-        click.option("--initial", "initials", default=None, help="Seed-set selection(s): random, nnp, lm, or a plugin's (comma-separated: grid axis) [default: random]."),
-        click.option("--initial-lm", default=None, type=click.Path(), help="Local masked-LM folder for --initial lm."),
-        click.option("--cost", "cost", multiple=True, help="Cost model KEY=SECONDS: sentence, token_read, label."),
+        *experiment_options(),   # the learner settings (multitag.settings)
         click.option("--x", "x_axis", default="tokens", show_default=True, type=click.Choice(["tokens", "seconds"]), help="Curve x axis."),
         click.option("--param", "params", multiple=True, help="Backend parameter KEY=VALUE or BACKEND:KEY=VALUE (repeatable; `multitag backends NAME` lists them)."),
         click.option("--out", default=None, type=click.Path(), help="Output folder (default: runs/<command>-<data>)."),
@@ -56,14 +43,15 @@ def _al_options(f):
         click.option("--gpus-per-run", type=int, default=0, show_default=True,
                      help="GPUs each run holds (Dask resource GPU); with --workers each worker gets its own GPU(s)."),
     ]
-    for o in reversed(opts):
-        f = o(f)
-    return f
+    return apply(opts, f)
 
 
-#: options that are experiment settings (their click name is the configuration field)
-_SETTINGS = ("data", "train_file", "dev_file", "test_file", "scheme", "strategies", "seeds", "schedule", "initial_size", "valid", "eval", "query_mode", "mc_samples", "mc_mode",
-             "pool_subsample", "train_limit", "full_reference", "incremental", "levels", "training_modes", "initials", "initial_lm")
+#: options that are experiment settings (their click name is the configuration field); the learner
+#: settings' options come from their metadata, those given as KEY=VALUE items apart
+_SETTINGS = ("data", "train_file", "dev_file", "test_file", "scheme", "strategies", "seeds", "schedule", "initial_size",
+             "valid", "eval", "train_limit", "full_reference",
+             *(k for k, n in LEARNER_KEYS.items() if not learner.info(n).items))
+_ITEMS = tuple(k for k, n in LEARNER_KEYS.items() if learner.info(n).items)
 
 
 def _run(command: str, backends: str | None, successors: list[str], kw: dict) -> None:
@@ -76,14 +64,14 @@ def _run(command: str, backends: str | None, successors: list[str], kw: dict) ->
         options["backends"] = backends
     if successors:
         options["successors"] = successors
-    config = config_from_sources(yaml_path=kw["config"], options=options, params=kw["params"], cost=kw["cost"])
+    config = config_from_sources(yaml_path=kw["config"], options=options, params=kw["params"],
+                                 items={k: kw[k] for k in _ITEMS})
     config.check_complete()
     out = kw["out"] or os.path.join("runs", f"{command}-{os.path.basename(os.path.normpath(config.data or config.train_file))}")
     execution = Execution(workers=kw["workers"], threads_per_worker=kw["threads_per_worker"], scheduler=kw["scheduler"],
                           gpus_per_run=kw["gpus_per_run"])
     t0 = time.perf_counter()
-    result = run_experiment(config, out, progress=not kw["no_progress"], report=False, execution=execution,
-                            describe=True)
+    result = run_experiment(config, out, progress=not kw["no_progress"], execution=execution, describe=True)
     paths = _write_report_if_any(out, kw["x_axis"], result["failed"], result.get("dataset"))
     click.echo(f"done in {time.perf_counter() - t0:.0f}s; results: {os.path.join(out, 'results.jsonl')}")
     if paths:
@@ -105,7 +93,8 @@ def _write_report_if_any(out: str, x_axis: str, failed: int, data=None) -> dict 
 
 
 def _report_files(paths: dict) -> str:
-    return ", ".join(paths[k] for k in ("summary_md", "report_html", "summary_csv", "curves_png", "profile_png") if k in paths)
+    return ", ".join(paths[k] for k in ("summary_md", "report_html", "summary_csv", "curves_png", "profile_png", "mismatch_png",
+                                       "mismatch_csv") if k in paths)
 
 
 @main.command("compare")

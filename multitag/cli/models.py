@@ -26,16 +26,15 @@ def train_cmd(backend: str, data: str | None, train_file: str | None, dev_file: 
               scheme: str | None, out: str | None, params: tuple[str, ...], seed: int, no_dev: bool) -> None:
     """Train BACKEND on the train split, validate on dev, print test P/R/F1 and save the model."""
     from multitag import registry
+    from multitag.checks import resolve_backend
     from multitag.evaluation import evaluate
-    from multitag.params import coerce_params
 
     if out:
         from multitag.persistence import check_save_target
 
         check_save_target(out)  # a file or a foreign folder is refused before any training
     cls = registry.resolve(backend).cls
-    typed = coerce_params(cls, parse_params(params), backend=backend)
-    registry.create(backend, labels=["O"], seed=seed, **typed).check()
+    typed = resolve_backend(backend, parse_params(params), seed=seed)
     ds = load_from_options(data, train_file, dev_file, test_file, scheme)
     if len(ds.train) == 0:
         raise MultitagError(f"{data or train_file}: no train split to train on (pass --train FILE)")

@@ -6,6 +6,7 @@ import json
 import click
 
 from multitag.cli import main
+from multitag.cli.learner_options import project_values, with_project_options
 from multitag.cli.params import parse_params
 from multitag.errors import MultitagError
 
@@ -34,27 +35,21 @@ def project_group() -> None:
 @click.option("--backend", default="crf", show_default=True, help="The model that chooses (`multitag backends`).")
 @click.option("--param", "params", multiple=True, help="Backend parameter KEY=VALUE (repeatable; `multitag backends NAME`).")
 @click.option("--strategy", default="mnlp", show_default=True, help="Query strategy (`multitag strategies`).")
-@click.option("--level", default="sentence", show_default=True, help="Annotation level: sentence, entity or token.")
 @click.option("--labels", default=None, help="Entity types, comma-separated (PER,LOC,ORG); default: the types of the text's tags.")
-@click.option("--initial", default="random", show_default=True, help="Seed-set selection: random, nnp, lm, or a plugin's.")
-@click.option("--initial-lm", default=None, type=click.Path(), help="Local masked-LM folder for --initial lm.")
 @click.option("--eval", "eval_file", default=None, type=click.Path(), help="A gold evaluation set (CoNLL/JSONL): each model's F1 on it is recorded.")
-@click.option("--training-mode", default="auto", show_default=True, help="auto, mask, drop, mask-entity-like, drop-entity-like.")
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--cost", multiple=True, help="Cost model KEY=SECONDS: sentence, token_read, label.")
-def init_cmd(path, text_file, text_format, documents, tokenizer, backend, params, strategy, level, labels, initial,
-             initial_lm, eval_file, training_mode, seed, cost) -> None:
+@with_project_options
+def init_cmd(path, text_file, text_format, documents, tokenizer, backend, params, strategy, labels, eval_file, seed,
+             **kw) -> None:
     """Create project PATH (a new folder) from a text file."""
-    from multitag.annotation.cost import CostModel
     from multitag.project.project import Settings, init_project
 
     types = [t.strip() for t in (labels or "").split(",") if t.strip()]
     for t in types:
         if any(c.isspace() for c in t) or "-" == t[:1]:
             raise MultitagError(f"--labels: {t!r} is not an entity type name")
-    settings = Settings(backend=backend, params=parse_params(params), strategy=strategy, level=level, entity_types=types,
-                        initial=initial, initial_lm=initial_lm, seed=seed, training_mode=training_mode,
-                        cost_model=CostModel.from_dict(parse_params(cost)).to_dict(), tokenizer=tokenizer)
+    settings = Settings(backend=backend, params=parse_params(params), strategy=strategy, entity_types=types, seed=seed,
+                        tokenizer=tokenizer, **project_values(kw))
     r = init_project(path, text_file, settings, text_format=text_format, documents=documents, eval_file=eval_file)
     click.echo(f"project {path}: {r['sentences']:,} sentences, {r['tokens']:,} tokens, labels {', '.join(r['labels'])}"
                + (f", {r['annotated_tokens']:,} tokens already annotated" if r["annotated_tokens"] else "")

@@ -1,4 +1,6 @@
-"""Readers for CoNLL column files, ATIS-style parallel files and JSONL.
+"""Readers for CoNLL column files, ATIS-style parallel files and JSONL: one function per format.
+
+Which format a path holds is :mod:`multitag.data.sources`'s to decide (``read_file`` there).
 
 Every problem with the input raises :class:`~multitag.errors.DataError` naming the file and the
 1-based line; nothing is silently skipped or mis-read.
@@ -202,15 +204,6 @@ def read_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None, tags: s
     if not sentences:
         raise DataError("no sentences in the file", path=path)
     return sentences
-
-
-def read_file(path: str | os.PathLike, *, id_prefix: str | None = None, tags: str = "required") -> list[Sentence]:
-    """Read one split by its file name (see :class:`~multitag.data.sources.SourceFile`): ``*.jsonl``,
-    ``*.seq.in`` / ``seq.in`` (with the ``.seq.out`` beside it) or a folder holding ``seq.in``, else CoNLL.
-    ``tags`` applies to JSONL (see :func:`read_jsonl`)."""
-    from multitag.data.sources import SourceFile
-
-    return SourceFile.for_path(path).read(id_prefix=id_prefix, tags=tags)
 
 
 def iter_tokens(sentences) -> Iterator[str]:

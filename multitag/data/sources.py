@@ -2,6 +2,8 @@
 
 A split is one CoNLL file, one JSONL file, or a pair of parallel files (``*.seq.in`` tokens and
 ``*.seq.out`` tags, ATIS style; JointBERT ships them as ``train/seq.in`` and ``train/seq.out``).
+This module owns file reading by name (:func:`read_file`); :mod:`multitag.data.readers` parses
+each format.
 """
 from __future__ import annotations
 
@@ -87,3 +89,10 @@ class SourceFile:
         if self.format == "parallel":
             return self.tags_path or self.path, sentence.line
         return self.path, sentence.line
+
+
+def read_file(path: str | os.PathLike, *, id_prefix: str | None = None, tags: str = "required") -> list[Sentence]:
+    """Read one split by its file name (see :class:`SourceFile`): ``*.jsonl``, ``*.seq.in`` /
+    ``seq.in`` (with the ``.seq.out`` beside it) or a folder holding ``seq.in``, else CoNLL.
+    ``tags`` applies to JSONL (see :func:`~multitag.data.readers.read_jsonl`)."""
+    return SourceFile.for_path(path).read(id_prefix=id_prefix, tags=tags)

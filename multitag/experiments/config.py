@@ -16,41 +16,25 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from multitag.annotation.budget import InitialSize, Schedule, parse_fraction, parse_initial_size, parse_schedule_spec
+from multitag import settings as learner
+from multitag import values
+from multitag.annotation.budget import InitialSize, Schedule, parse_initial_size, parse_schedule_spec
 from multitag.annotation.cost import CostModel
-from multitag.annotation.levels import LEVELS
-from multitag.annotation.training_modes import TRAINING_MODES
 from multitag.errors import MultitagError
 from multitag.experiments.validation import Validation, parse_validation
+from multitag.settings import LearnerSettings
 
-#: configuration keys that may also be written in the singular or with dashes in YAML
-ALIASES = {"level": "levels", "training_mode": "training_modes", "initial": "initials", "cost": "cost_model",
-           "strategy": "strategies", "backend": "backends", "successor": "successors", "param": "params",
+#: configuration keys that may also be written in the singular or with dashes in YAML (the learner
+#: settings' grid axes and option names are added from their metadata below)
+ALIASES = {"strategy": "strategies", "backend": "backends", "successor": "successors", "param": "params",
            "train": "train_file", "dev": "dev_file", "test": "test_file"}
 
 
 #: the command-line option of each field, for messages
-OPTION_NAMES = {"levels": "--level", "training_modes": "--training-mode", "initials": "--initial", "cost_model": "--cost",
-                "train_file": "--train", "dev_file": "--dev", "test_file": "--test", "params": "--param"}
+OPTION_NAMES = {"train_file": "--train", "dev_file": "--dev", "test_file": "--test", "params": "--param"}
 
 
 # ---------------------------------------------------------------------------- value parsers
-def _names(value: Any, key: str, allowed: Callable[[], list[str]] | None = None) -> list[str]:
-    """A list of names from a list or a comma-separated string."""
-    if isinstance(value, str):
-        items = [v.strip() for v in value.split(",") if v.strip()]
-    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        items = [v.strip() for v in value if v.strip()]
-    else:
-        raise MultitagError(f"{key}: expected a list of names (or a comma-separated string), got {value!r}")
-    if allowed is not None:
-        valid = allowed()
-        for v in items:
-            if v not in valid:
-                raise MultitagError(f"{key}: unknown value {v!r}; use one of {', '.join(valid)}")
-    return list(dict.fromkeys(items))
-
-
 def _seeds(value: Any, key: str) -> list[int]:
     if isinstance(value, bool):
         raise MultitagError(f"{key}: expected a number of seeds (3 = seeds 0, 1, 2) or a list of integers, got {value!r}")
@@ -65,34 +49,6 @@ def _seeds(value: Any, key: str) -> list[int]:
             raise MultitagError(f"{key}: a seed is listed twice in {list(value)}")
         return list(value)
     raise MultitagError(f"{key}: expected a number of seeds (3 = seeds 0, 1, 2) or a list of non-negative integers, got {value!r}")
-
-
-def _int(value: Any, key: str, *, minimum: int, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise MultitagError(f"{key}: expected an integer, got {value!r}")
-    if value < minimum:
-        raise MultitagError(f"{key}: must be at least {minimum}, got {value}")
-    return value
-
-
-def _bool(value: Any, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
-        return value.lower() in ("true", "yes")
-    raise MultitagError(f"{key}: expected true or false, got {value!r}")
-
-
-def _optional_str(value: Any, key: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise MultitagError(f"{key}: expected a string, got {value!r}")
-    return value
 
 
 def _scheme(value: Any, key: str) -> str | None:
@@ -118,70 +74,77 @@ def _params(value: Any, key: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-QUERY_MODES = ("interactive", "batch")
-
-
-def _query_mode(value: Any, key: str) -> str:
-    if value not in QUERY_MODES:
-        raise MultitagError(f"{key}: use {' or '.join(QUERY_MODES)}, not {value!r}")
-    return value
-
-
 def _eval(value: Any, key: str) -> str:
     if value not in ("test", "dev"):
         raise MultitagError(f"{key}: use test or dev, not {value!r}")
     return value
 
 
-def _initial_names() -> list[str]:
-    from multitag import registry
-
-    return registry.initial_selections.names()
-
-
 def _strategy_names(value: Any, key: str) -> list[str]:
     from multitag.strategies import strategy_class
 
-    names = _names(value, key)
+    names = values.names(value, key)
     for n in names:
         strategy_class(n)  # an unknown name is an error listing the installed strategies
     return names
 
 
+def _grid_parser(name: str) -> Callable[[Any, str], list]:
+    """A grid axis: a list (or comma-separated string) of values of learner setting ``name``."""
+    parse = learner.info(name).parse
+
+    def parse_axis(value: Any, key: str) -> list:
+        return [parse(v, key) for v in values.names(value, key)]
+    return parse_axis
+
+
 PARSERS: dict[str, Callable[[Any, str], Any]] = {
-    "data": _optional_str,
-    "train_file": _optional_str,
-    "dev_file": _optional_str,
-    "test_file": _optional_str,
+    "data": values.optional_str,
+    "train_file": values.optional_str,
+    "dev_file": values.optional_str,
+    "test_file": values.optional_str,
     "scheme": _scheme,
-    "backends": _names,
+    "backends": values.names,
     "strategies": _strategy_names,
-    "successors": _names,
+    "successors": values.names,
     "seeds": _seeds,
     "initial_size": lambda v, k: v if isinstance(v, InitialSize) else parse_initial_size(v, k),
     "schedule": lambda v, k: v if isinstance(v, Schedule) else parse_schedule_spec(v, k),
     "valid": lambda v, k: v if isinstance(v, Validation) else parse_validation(v, k),
     "eval": _eval,
-    "query_mode": _query_mode,
-    "mc_samples": lambda v, k: _int(v, k, minimum=2),
-    "mc_mode": _optional_str,
-    "pool_subsample": lambda v, k: None if v is None else parse_fraction(v, k),
-    "train_limit": lambda v, k: _int(v, k, minimum=1, optional=True),
-    "full_reference": _bool,
-    "incremental": _bool,
+    "train_limit": lambda v, k: values.integer(v, k, minimum=1, optional=True),
+    "full_reference": values.boolean,
     "params": _params,
-    "levels": lambda v, k: _names(v, k, lambda: list(LEVELS)),
-    "training_modes": lambda v, k: _names(v, k, lambda: list(TRAINING_MODES)),
-    "initials": lambda v, k: _names(v, k, _initial_names),
-    "initial_lm": _optional_str,
-    "cost_model": lambda v, k: v if isinstance(v, CostModel) else CostModel.from_dict(v, k),
 }
+
+#: the experiment's keys of the learner settings: a grid axis under its plural name, the others as they are
+LEARNER_KEYS: dict[str, str] = {learner.info(n).grid or n: n for n in learner.field_names()}
+GRID_KEYS = tuple(k for k, n in LEARNER_KEYS.items() if learner.info(n).grid)
+for _key, _name in LEARNER_KEYS.items():
+    _info = learner.info(_name)
+    PARSERS[_key] = _grid_parser(_name) if _info.grid else _info.parse
+    OPTION_NAMES[_key] = _info.flag(_name)
+    if _info.grid:
+        ALIASES[_name] = _key
+    if _info.option:
+        ALIASES[_info.option.lstrip("-").replace("-", "_")] = _key
+
+#: the order of ``config.yaml`` (stable, so a folder's file reads the same across versions;
+#: settings added later come at the end)
+YAML_ORDER = ("data", "train_file", "dev_file", "test_file", "scheme", "backends", "strategies", "successors", "seeds",
+              "initial_size", "schedule", "valid", "eval", "query_mode", "mc_samples", "mc_mode", "pool_subsample",
+              "train_limit", "full_reference", "incremental", "params", "levels", "training_modes", "initials",
+              "initial_lm", "cost_model")
 
 
 @dataclass
-class ExperimentConfig:
+class _ExperimentBase:
     """A validated experiment. Build it with :meth:`from_dict` (every value parsed and checked) or
-    with typed values directly."""
+    with typed values directly.
+
+    Besides the fields below, it has one field per learner setting (:mod:`multitag.settings`): a
+    grid axis as a list under its plural name (``levels``, ``training_modes``, ``initials``), the
+    others as single values (``mc_samples``, ``cost_model``, ...)."""
 
     data: str | None = None
     train_file: str | None = None
@@ -196,26 +159,16 @@ class ExperimentConfig:
     schedule: Schedule = field(default_factory=lambda: parse_schedule_spec("2%x24"))
     valid: Validation = field(default_factory=lambda: Validation("dev"))
     eval: str = "test"
-    query_mode: str = "interactive"           # answers one at a time, or a batch chosen before any answer
-    mc_samples: int = 10
-    mc_mode: str | None = None
-    pool_subsample: float | None = None
     train_limit: int | None = None
     full_reference: bool = False
-    incremental: bool = False                 # keep each model across rounds and continue training it
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
-    levels: list[str] = field(default_factory=lambda: ["sentence"])
-    training_modes: list[str] = field(default_factory=lambda: ["auto"])
-    initials: list[str] = field(default_factory=lambda: ["random"])
-    initial_lm: str | None = None
-    cost_model: CostModel = field(default_factory=CostModel)
 
     def __post_init__(self) -> None:
         # typed values may be given as text too (ExperimentConfig(schedule="2%x8")): parse them once
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if f.name in ("initial_size", "schedule", "valid", "cost_model", "seeds") or (
-                    f.name in ("levels", "training_modes", "initials", "backends", "successors") and isinstance(v, str)):
+                    f.name in ("backends", "successors", *GRID_KEYS) and isinstance(v, str)):
                 setattr(self, f.name, PARSERS[f.name](v, f.name))
 
     # ------------------------------------------------------------------ construction
@@ -226,7 +179,7 @@ class ExperimentConfig:
         if not isinstance(d, dict):
             raise MultitagError(f"{source}: expected a mapping of settings, got {type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
-        values: dict[str, Any] = {}
+        parsed: dict[str, Any] = {}
         for raw_key, v in d.items():
             if not isinstance(raw_key, str):
                 raise MultitagError(f"{source}: setting names must be strings, got {raw_key!r}")
@@ -235,20 +188,32 @@ class ExperimentConfig:
             if key not in names:
                 raise MultitagError(f"{source}: unknown setting {raw_key!r}; known: {', '.join(sorted(names))}")
             shown = OPTION_NAMES.get(key, "--" + key.replace("_", "-")) if source == "command line" else f"{source}: {raw_key}"
-            values[key] = PARSERS[key](v, shown)
-        return cls(**values)
+            parsed[key] = PARSERS[key](v, shown)
+        return cls(**parsed)
 
     def to_dict(self) -> dict:
         """Plain values for ``config.yaml`` (the canonical text of every typed value)."""
         out = {}
-        for f in dataclasses.fields(self):
-            v = getattr(self, f.name)
+        names = [f.name for f in dataclasses.fields(self)]
+        for name in [n for n in YAML_ORDER if n in names] + [n for n in names if n not in YAML_ORDER]:
+            v = getattr(self, name)
+            if name not in YAML_ORDER and v == _DEFAULTS[name]():
+                continue   # a setting added later, at its default: the file reads as before it existed
             if isinstance(v, (InitialSize, Schedule, Validation)):
                 v = str(v)
             elif isinstance(v, CostModel):
                 v = v.to_dict()
-            out[f.name] = v
+            out[name] = v
         return out
+
+    def learner_settings(self, **grid: Any) -> LearnerSettings:
+        """The learner settings of one run: this experiment's single values, and the run's value of
+        each grid axis (``level="entity"``; an axis not given takes its first value)."""
+        given = {}
+        for key, name in LEARNER_KEYS.items():
+            v = getattr(self, key)
+            given[name] = grid.get(name, v[0] if v else learner.default(name)) if learner.info(name).grid else v
+        return LearnerSettings(**given)
 
     # ------------------------------------------------------------------ checks needing the registry
     def check_complete(self) -> None:
@@ -268,25 +233,27 @@ class ExperimentConfig:
     def resolve_backends(self) -> None:
         """Coerce every backend's parameters to its constructor's types and run the backend's
         ``check()`` on them (an unknown backend, a wrong value: one-line errors)."""
-        from multitag import registry
-        from multitag.params import coerce_params
+        from multitag.checks import resolve_backend
 
         for name in dict.fromkeys(self.backends + self.successors):
-            cls = registry.resolve(name).cls
-            if self.incremental and not getattr(cls, "warm_start", False):
-                from multitag.errors import CompatibilityError
-
-                raise CompatibilityError(
-                    f"--incremental: backend {name!r} cannot continue training from its current weights "
-                    f"({cls.__name__} declares no warm_start; a CRF trained by crfsuite always starts again); "
-                    "drop --incremental or use a neural backend")
-            self.params[name] = coerce_params(cls, self.params.get(name, {}), backend=name)
-            if self.incremental and self.params[name].get("warm_start") is False:
-                raise MultitagError(f"--incremental with --param warm_start=false for {name!r}: choose one")
-            registry.create(name, labels=["O"], seed=0, **self.params[name]).check()
+            self.params[name] = resolve_backend(name, self.params.get(name, {}), incremental=self.incremental)
         if not self.params:
             return
         self.params = {k: v for k, v in self.params.items() if v}
+
+
+def _learner_field(key: str, name: str) -> tuple[str, Any, Any]:
+    f = learner.LearnerSettings.__dataclass_fields__[name]
+    if learner.info(name).grid:
+        return key, list[f.type], field(default_factory=lambda: [learner.default(name)])
+    return key, f.type, field(default_factory=lambda: learner.default(name))
+
+
+ExperimentConfig = dataclasses.make_dataclass(
+    "ExperimentConfig", [_learner_field(k, n) for k, n in LEARNER_KEYS.items()], bases=(_ExperimentBase,),
+    namespace={"__doc__": _ExperimentBase.__doc__, "__module__": __name__})
+_DEFAULTS = {f.name: (f.default_factory if f.default is dataclasses.MISSING else (lambda d=f.default: d))
+             for f in dataclasses.fields(ExperimentConfig)}
 
 
 # ---------------------------------------------------------------------------- merging the sources
@@ -348,26 +315,32 @@ def _canonical(key: str) -> str:
 
 
 def config_from_sources(*, yaml_path: str | None, options: dict[str, Any], params: tuple[str, ...] = (),
-                        cost: tuple[str, ...] = ()) -> ExperimentConfig:
+                        items: dict[str, tuple[str, ...]] | None = None, cost: tuple[str, ...] = ()) -> ExperimentConfig:
     """The experiment from a YAML file (or none) and the command-line ``options`` given explicitly
-    (field names as keys; they override the file), plus ``--param`` and ``--cost`` items."""
-    values: dict[str, Any] = {}
+    (field names as keys; they override the file), plus ``--param`` items and the KEY=VALUE items
+    of the learner settings given that way (``items``: config key -> items; ``cost``: those of
+    ``--cost``), merged onto the file's mapping."""
+    values_: dict[str, Any] = {}
     if yaml_path:
         raw = load_yaml(yaml_path)
         from_file = ExperimentConfig.from_dict(raw, source=yaml_path)
-        values.update({_canonical(k): getattr(from_file, _canonical(k)) for k in raw})
+        values_.update({_canonical(k): getattr(from_file, _canonical(k)) for k in raw})
     from_cli = ExperimentConfig.from_dict(options, source="command line")
-    values.update({_canonical(k): getattr(from_cli, _canonical(k)) for k in options})
-    config = ExperimentConfig(**values)
+    values_.update({_canonical(k): getattr(from_cli, _canonical(k)) for k in options})
+    config = ExperimentConfig(**values_)
     names = list(dict.fromkeys(config.backends + config.successors))
     merged = {k: dict(v) for k, v in config.params.items()}
     for name, p in backend_param_items(params, names).items():
         merged.setdefault(name, {}).update(p)
     config.params = merged
+    given = dict(items or {})
     if cost:
-        base = config.cost_model.to_dict()
-        base.update(parse_param_items(cost, "--cost"))
-        config.cost_model = CostModel.from_dict(base)
+        given["cost_model"] = tuple(given.get("cost_model", ())) + tuple(cost)
+    for key, pairs in given.items():
+        if pairs:
+            base = learner.info(LEARNER_KEYS[key]).plain(getattr(config, key))
+            base.update(parse_param_items(pairs, OPTION_NAMES[key]))
+            setattr(config, key, PARSERS[key](base, OPTION_NAMES[key]))
     return config
 
 

@@ -100,7 +100,7 @@ def backend_factory(context: GridContext, gpu_ordinals: Sequence[int] = (),
     for incremental runs, and the device of the run's GPU (recorded in ``devices``)."""
     def make_backend(name: str, seed: int):
         given = dict(context.params.get(name, {}))
-        if context.protocol.incremental:
+        if context.protocol.learner.incremental:
             given["warm_start"] = True
         extra = device_params(registry.resolve(name).cls, given, gpu_ordinals) if gpu_ordinals else {}
         if extra and devices is not None:

@@ -9,22 +9,25 @@ import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
+from multitag import settings as learner
 from multitag.errors import MultitagError
 
 SCHEMA = 1
 
 
 @dataclass(frozen=True)
-class RunSpec:
-    """The grid point of one run."""
+class _RunSpecBase:
+    """The grid point of one run: its acquisition backend, strategy, seed and successors, and one
+    field per grid axis of the learner settings (``level``, ``training_mode``, ``initial``; see
+    :func:`multitag.settings.grid_names`), generated from their metadata."""
 
     backend: str                       # the acquisition model
     strategy: str
     seed: int
     successors: tuple[str, ...] = ()
-    level: str = "sentence"
-    training_mode: str = "auto"
-    initial: str = "random"
+
+    def grid_values(self) -> dict:
+        return {k: getattr(self, k) for k in learner.grid_names()}
 
     def key(self) -> dict:
         d = asdict(self)
@@ -33,19 +36,20 @@ class RunSpec:
 
     def owns(self, record: "IterationRecord") -> bool:
         """Whether ``record`` belongs to this run (the one place resume matching is decided)."""
-        return (record.backend, record.strategy, record.seed, tuple(record.successors), record.level,
-                record.training_mode, record.initial) == (self.backend, self.strategy, self.seed, self.successors,
-                                                          self.level, self.training_mode, self.initial)
+        return record.run_key() == (self.backend, self.strategy, self.seed, tuple(self.successors),
+                                    *self.grid_values().values())
 
     def label(self) -> str:
         parts = [self.backend, self.strategy, f"seed {self.seed}"]
-        if self.level != "sentence":
-            parts.append(self.level)
-        if self.training_mode != "auto":
-            parts.append(self.training_mode)
-        if self.initial != "random":
-            parts.append(f"init {self.initial}")
+        for name, value in self.grid_values().items():
+            if value != learner.default(name):
+                parts.append(learner.info(name).label(value))
         return " / ".join(parts)
+
+
+RunSpec = dataclasses.make_dataclass(
+    "RunSpec", [(n, str, field(default=learner.default(n))) for n in learner.grid_names()], bases=(_RunSpecBase,),
+    frozen=True, namespace={"__doc__": _RunSpecBase.__doc__, "__module__": __name__})
 
 
 def _check_types(cls, obj: "_Record", where: str) -> None:
@@ -105,7 +109,7 @@ def _opt(default=None):
 
 
 @dataclass
-class IterationRecord(_Record):
+class _IterationFields:
     """One model of one run after one iteration. ``role`` is ``acquisition`` (the model that selects)
     or ``successor`` (trained on the same labeled set and evaluated)."""
 
@@ -114,9 +118,7 @@ class IterationRecord(_Record):
     strategy: str
     seed: int
     successors: list[str]
-    level: str
-    training_mode: str
-    initial: str
+    # here: one keyword-only field per grid axis of the learner settings (see below)
     model: str
     iteration: int
     tokens_annotated: int
@@ -143,21 +145,38 @@ class IterationRecord(_Record):
     note: str | None = _opt()                            # e.g. why a run stopped early
     group_size: int | None = _opt()                      # records written together in one append
 
+
+class _IterationMethods(_Record):
     kind: ClassVar[str] = "iteration"
 
     @classmethod
-    def from_json(cls, d: dict, where: str = "record") -> "IterationRecord":
+    def from_json(cls, d: dict, where: str = "record") -> "IterationRecord":  # noqa: F821
         if d.get("role") not in ("acquisition", "successor"):
             raise MultitagError(f"{where}: role {d.get('role')!r} is not acquisition or successor")
         return super().from_json(d, where)
 
     def run_key(self) -> tuple:
-        return (self.backend, self.strategy, self.seed, tuple(self.successors), self.level, self.training_mode,
-                self.initial)
+        return (self.backend, self.strategy, self.seed, tuple(self.successors),
+                *(getattr(self, k) for k in learner.grid_names()))
 
     def key(self) -> tuple:
         """What identifies the record: its run, role, model and iteration (unique in a results file)."""
         return self.run_key() + (self.role, self.model, self.iteration)
+
+
+def _with_grid_fields(name: str, fields_of: type, methods: type) -> type:
+    """The dataclass ``name``: the fields of ``fields_of`` with one required field per grid axis
+    after ``successors`` (the JSON line names the run first), keyword-only so that the fields after
+    them need no default; the methods of ``methods``."""
+    own = [(f.name, f.type, dataclasses.field(default=f.default, default_factory=f.default_factory,
+                                              metadata=f.metadata)) for f in dataclasses.fields(fields_of)]
+    at = next(k for k, (n, _, _) in enumerate(own) if n == "successors") + 1
+    grid = [(n, "str", field(kw_only=True)) for n in learner.grid_names()]
+    return dataclasses.make_dataclass(name, own[:at] + grid + own[at:], bases=(methods,),
+                                      namespace={"__doc__": fields_of.__doc__, "__module__": __name__})
+
+
+IterationRecord = _with_grid_fields("IterationRecord", _IterationFields, _IterationMethods)
 
 
 @dataclass
@@ -196,6 +215,7 @@ def parse_record(d: Any, where: str) -> IterationRecord | ReferenceRecord:
 
 def run_id(spec: RunSpec) -> str:
     """A file name for a run (``OUT/failed/<run_id>.txt``, ``OUT/checkpoints/<run_id>/``)."""
-    text = "_".join([spec.backend, spec.strategy, f"seed{spec.seed}", *spec.successors, spec.level,
-                     spec.training_mode, f"init-{spec.initial}"])
+    grid = spec.grid_values()
+    text = "_".join([spec.backend, spec.strategy, f"seed{spec.seed}", *spec.successors,
+                     *(learner.info(k).label(v) for k, v in grid.items())])
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)

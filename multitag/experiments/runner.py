@@ -1,4 +1,4 @@
-"""Config -> grid of runs -> compatibility check -> simulations -> results on disk -> report.
+"""Config -> grid of runs -> compatibility check -> simulations -> results on disk (the caller writes the report).
 
 Everything that can be wrong with an experiment (a value, a backend parameter, the data, an
 incompatible combination) is found before anything is written under OUT.
@@ -10,22 +10,19 @@ import os
 import sys
 from dataclasses import dataclass
 
-from multitag import registry
+from multitag import settings as learner
 from multitag.annotation.initial import initial_selection_class
-from multitag.annotation.levels import get_level
-from multitag.annotation.training_modes import check_mode
+from multitag.checks import incompatibility
 from multitag.data.dataset import Dataset, load_dataset
 from multitag.errors import CompatibilityError, MultitagError
 from multitag.fileio import atomic_write
 from multitag.experiments.cluster import Execution, open_executor
-from multitag.experiments.config import ExperimentConfig
+from multitag.experiments.config import GRID_KEYS, LEARNER_KEYS, ExperimentConfig
 from multitag.experiments.executor import GridContext, RunOutcome, RunTask
 from multitag.experiments.outdir import OutLock, data_fingerprint, save_or_check
 from multitag.experiments.records import IterationRecord, ReferenceRecord, RunSpec, run_id
 from multitag.experiments.results import ResultsStore, iteration_records, reference_records
 from multitag.experiments.simulation import Protocol
-from multitag.loop import check_compatible
-from multitag.strategies import get_strategy
 
 
 @dataclass
@@ -60,43 +57,38 @@ def load_data(config: ExperimentConfig, *, echo: bool = False) -> Dataset:
 
 
 def why_refused(spec: RunSpec, config: ExperimentConfig, has_pos: bool) -> str | None:
-    strategy = get_strategy(spec.strategy)
-    problem = get_level(spec.level).refusal(strategy)
-    if problem:
-        return problem
-    if initial_selection_class(spec.initial).needs_pos and not has_pos:
-        return f"initial selection {spec.initial!r} needs POS tags, and this data has none"
-    for k, name in enumerate((spec.backend,) + spec.successors):
-        cls = registry.resolve(name).cls
-        if k == 0:
-            problem = check_compatible(cls, strategy, mc_mode=config.mc_mode, backend_name=name)
-            if problem:
-                return problem
-        problem = check_mode(spec.training_mode, partial_training=cls.partial_training, has_pos=has_pos, backend=name)
-        if problem:
-            return problem
-    return None
+    return incompatibility(spec.backend, spec.strategy, config.learner_settings(**spec.grid_values()),
+                           has_pos=has_pos, successors=spec.successors)
 
 
 def plan(config: ExperimentConfig, has_pos: bool) -> Plan:
     runs, refused = [], []
-    for backend, strategy, level, mode, initial, seed in itertools.product(
-            config.backends, config.strategies, config.levels, config.training_modes, config.initials, config.seeds):
-        spec = RunSpec(backend, strategy, seed, tuple(config.successors), level, mode, initial)
+    axes = [getattr(config, key) for key in GRID_KEYS]
+    for backend, strategy, *grid, seed in itertools.product(config.backends, config.strategies, *axes, config.seeds):
+        spec = RunSpec(backend, strategy, seed, tuple(config.successors),
+                       **dict(zip((LEARNER_KEYS[k] for k in GRID_KEYS), grid)))
         problem = why_refused(spec, config, has_pos)
         (refused.append((spec, problem)) if problem else runs.append(spec))
     return Plan(runs, refused)
 
 
 def make_protocol(config: ExperimentConfig, pool_tokens: int) -> Protocol:
-    return Protocol(
-        initial_size=config.initial_size, budgets=config.schedule.budgets(pool_tokens), valid=config.valid,
-        eval_split=config.eval, mc_samples=config.mc_samples, mc_mode=config.mc_mode,
-        pool_subsample=config.pool_subsample, cost=config.cost_model, initial_model=config.initial_lm,
-        query_mode=config.query_mode, incremental=config.incremental)
+    return Protocol(initial_size=config.initial_size, budgets=config.schedule.budgets(pool_tokens), valid=config.valid,
+                    eval_split=config.eval, learner=config.learner_settings())
 
 
-def prepare(config: ExperimentConfig, *, echo: bool = False) -> tuple[Dataset, Plan, Protocol]:
+@dataclass
+class PreparedExperiment:
+    """An experiment checked and ready to run: the resolved configuration, its data (read once),
+    the grid of runs and the protocol they share (:func:`prepare`)."""
+
+    config: ExperimentConfig
+    dataset: Dataset
+    plan: Plan
+    protocol: Protocol
+
+
+def prepare(config: ExperimentConfig, *, echo: bool = False) -> PreparedExperiment:
     """Check everything and build the grid; writes nothing (``echo``: print what was read per split)."""
     config.check_complete()
     config.resolve_backends()
@@ -109,15 +101,17 @@ def prepare(config: ExperimentConfig, *, echo: bool = False) -> tuple[Dataset, P
         raise CompatibilityError(p.refused[0][1])
     if not p.runs:
         raise CompatibilityError(f"no compatible run in this grid: {p.refused[0][1]}")
-    return ds, p, make_protocol(config, ds.train.n_tokens)
+    return PreparedExperiment(config, ds, p, make_protocol(config, ds.train.n_tokens))
 
 
-def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True, report: bool = True,
+def run_experiment(experiment: PreparedExperiment | ExperimentConfig, out: str, *, progress: bool = True,
                    stop_after: int | None = None, execution: Execution | None = None,
                    describe: bool | None = None) -> dict:
-    """Run (or resume) every compatible run of ``config`` into ``out``; returns a small summary
-    (``failed``: how many runs raised; their tracebacks are in ``OUT/failed/``).
+    """Run (or resume) every compatible run of ``experiment`` into ``out``; returns a small summary
+    (``failed``: how many runs raised; their tracebacks are in ``OUT/failed/``; ``dataset``: the data,
+    for a report the caller writes, :func:`multitag.report.write_report`).
 
+    ``experiment`` is what :func:`prepare` returns (a configuration is prepared first).
     ``execution`` says where the runs execute (default: one after another in this process; see
     :mod:`multitag.experiments.cluster`); it never changes the records. ``stop_after`` (tests) ends
     the process's work after that many iterations have been written, as if it had been killed there.
@@ -125,15 +119,18 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
     """
     execution = execution or Execution()
     execution.check()
-    ds, p, protocol = prepare(config, echo=progress if describe is None else describe)
+    if not isinstance(experiment, PreparedExperiment):
+        experiment = prepare(experiment, echo=progress if describe is None else describe)
+    config, ds, p, protocol = experiment.config, experiment.dataset, experiment.plan, experiment.protocol
     if p.refused:
         seen = set()
         print("incompatible runs, skipped:", file=sys.stderr)
         for spec, why in p.refused:
-            key = (spec.backend, spec.strategy, spec.level, spec.training_mode, spec.initial)
+            key = (spec.backend, spec.strategy, *spec.grid_values().values())
             if key not in seen:
                 seen.add(key)
-                print(f"  {spec.backend} + {spec.strategy} ({spec.level}, {spec.training_mode}, init {spec.initial}): {why}", file=sys.stderr)
+                grid = ", ".join(learner.info(k).label(v) for k, v in spec.grid_values().items())
+                print(f"  {spec.backend} + {spec.strategy} ({grid}): {why}", file=sys.stderr)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as e:
@@ -141,10 +138,6 @@ def run_experiment(config: ExperimentConfig, out: str, *, progress: bool = True,
     with OutLock(out):
         save_or_check(out, config.to_dict(), data_fingerprint(ds))
         result = _run_locked(config, out, ds, p, protocol, progress=progress, stop_after=stop_after, execution=execution)
-        if report and not result["stopped"]:
-            from multitag.report import write_report
-
-            result.update(write_report(out, data=ds))
     result["dataset"] = ds   # for a report written later by the caller (the data is not read twice)
     return result
 

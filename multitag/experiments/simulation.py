@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from multitag.annotation.budget import InitialSize
-from multitag.annotation.cost import CostModel
 from multitag.annotation.initial import InitialSelection, get_initial_selection
 from multitag.annotation.oracle import SimulationOracle
-from multitag.annotation.pool import Annotation, Pool, Query
+from multitag.annotation.levels import get_level
+from multitag.annotation.pool import Annotation, Pool
 from multitag.backend import Tagger
 from multitag.data.dataset import Dataset
 from multitag.data.sentence import Corpus
 from multitag.evaluation import Evaluator, evaluate
 from multitag.experiments.records import IterationRecord, ReferenceRecord, RunSpec
+from multitag.experiments.successors import PseudoLabels, pseudo_labelled, successors_due
 from multitag.experiments.validation import Validation, split_valid_from_pool, validation_for
 from multitag.loop import ActiveLearner
+from multitag.settings import LearnerSettings
 from multitag.strategies import get_strategy
 
 __all__ = ["Protocol", "RunSpec", "Simulation", "run_reference"]
@@ -33,22 +35,22 @@ __all__ = ["Protocol", "RunSpec", "Simulation", "run_reference"]
 
 @dataclass
 class Protocol:
-    """Settings shared by every run of an experiment (already parsed and validated)."""
+    """Settings shared by every run of an experiment (already parsed and validated): the budgets,
+    validation and evaluation, and the learner settings (:class:`LearnerSettings`) whose grid
+    values each run's :class:`RunSpec` fills in."""
 
     initial_size: InitialSize
     budgets: list[int]
     valid: Validation = field(default_factory=lambda: Validation("dev"))
     eval_split: str = "test"
-    mc_samples: int = 10
-    mc_mode: str | None = None
-    pool_subsample: float | None = None
-    cost: CostModel = field(default_factory=CostModel)
-    initial_model: str | None = None      # the model folder of a seed-set selection that needs one
-    query_mode: str = "interactive"       # "batch": every query of a round chosen before any answer
-    incremental: bool = False             # keep each model across rounds (warm starts), checkpointed
+    learner: LearnerSettings = field(default_factory=LearnerSettings)
+
+    def settings_of(self, spec: RunSpec) -> LearnerSettings:
+        """The learner settings of one run."""
+        return self.learner.replace(**spec.grid_values())
 
     def initial_selection(self, name: str) -> InitialSelection:
-        return get_initial_selection(name, model=self.initial_model)
+        return get_initial_selection(name, model=self.learner.initial_lm)
 
 
 class Simulation:
@@ -73,31 +75,37 @@ class Simulation:
         self.eval_corpus = data.split(protocol.eval_split)
         self._eval_text = [s.unlabeled() for s in self.eval_corpus]
         self._evaluator = Evaluator([s.tags for s in self.eval_corpus], scheme=data.scheme)
-        self.learner = ActiveLearner(
-            self.pool, make_backend(spec.backend, spec.seed), get_strategy(spec.strategy), level=spec.level,
-            cost=protocol.cost, scheme=data.scheme, seed=spec.seed, mc_samples=protocol.mc_samples,
-            mc_mode=protocol.mc_mode, pool_subsample=protocol.pool_subsample, training_mode=spec.training_mode)
+        self.settings = protocol.settings_of(spec)
+        self.learner = ActiveLearner(self.pool, make_backend(spec.backend, spec.seed), get_strategy(spec.strategy),
+                                     self.settings, scheme=data.scheme, seed=spec.seed)
         self.note: str | None = None   # set when the run stopped before its last iteration
         self.iterations_done = 0
         self.successor_models: dict[str, Tagger] = {}
+        self._pseudo: PseudoLabels | None = None   # this iteration's pseudo-labelled sentences, once chosen
         self.checkpoints = checkpoints   # folder of this run's model checkpoints (incremental runs)
-        if protocol.incremental and checkpoints is None:
+        if self.settings.incremental and checkpoints is None:
             raise ValueError("an incremental simulation needs a checkpoint folder")
 
     # ------------------------------------------------------------------ phases
-    def _fit_and_evaluate(self, iteration: int) -> list[IterationRecord]:
+    def _training_sets(self, iteration: int) -> tuple[Corpus, Corpus | None]:
         dev, train_filter = validation_for(self.protocol.valid, iteration=iteration, seed=self.spec.seed,
                                            pool=self.pool, gold=self.gold, dev=self.data.dev,
                                            pool_sample=self.valid_set)
-        train = train_filter(self.learner.labeled())
+        return train_filter(self.learner.labeled()), dev
+
+    def _fit_and_evaluate(self, iteration: int, train: Corpus, dev: Corpus | None, *,
+                          successors: bool = True, acquisition: bool = True) -> list[IterationRecord]:
+        """Fit and evaluate the acquisition model and (``successors``) every successor on
+        ``train``/``dev``: one record each."""
         records = []
-        models = [("acquisition", self.spec.backend)] + [("successor", s) for s in self.spec.successors]
+        models = ([("acquisition", self.spec.backend)] if acquisition else []) + (
+            [("successor", s) for s in self.spec.successors] if successors else [])
         for role, name in models:
             self.progress(f"fit {name}")
             # every fit of a run uses the run's seed: same seed, same model on the same data (and
             # backends' caches keyed by seed, e.g. the CRF's word clusters, stay valid across iterations)
             seed = self.spec.seed
-            incremental = self.protocol.incremental
+            incremental = self.settings.incremental
             if role == "acquisition":
                 model = self.learner.fit(train=train, dev=dev, seed=seed, unlabeled=self.pool.sentences,
                                          incremental=incremental)
@@ -108,7 +116,7 @@ class Simulation:
                     model = self.make_backend(name, seed)
                     model.observe_unlabeled(self.pool.sentences)
                 t0 = time.perf_counter()
-                model.fit(train, dev)
+                model.fit(self._successor_train(train), dev)
                 train_s = time.perf_counter() - t0
                 if incremental:
                     self.successor_models[name] = model
@@ -129,6 +137,19 @@ class Simulation:
                 per_type={t: round(v["f1"], 6) for t, v in scores["per_type"].items()},
                 train_seconds=round(train_s, 4), eval_seconds=round(time.perf_counter() - t0, 4)))
         return records
+
+    def _successor_train(self, train: Corpus) -> Corpus:
+        """What successors train on: the labeled set, plus the acquisition model's pseudo-labels
+        when the run asks for them (:func:`~multitag.experiments.successors.pseudo_labelled`)."""
+        fraction = self.settings.successor_pseudo_labels
+        if not fraction:
+            return train
+        if self._pseudo is None:
+            self._pseudo = pseudo_labelled(self.learner.model, self.pool, fraction)
+        return Corpus(list(train) + self._pseudo.sentences)
+
+    def _successors_due(self, iteration: int) -> bool:
+        return successors_due(iteration, last=len(self.protocol.budgets), every=self.settings.successor_every)
 
     # ------------------------------------------------------------------ checkpoints (incremental runs)
     def _checkpoint_path(self, role: str, name: str, iteration: int) -> str:
@@ -154,8 +175,9 @@ class Simulation:
         from multitag.persistence import load_model
 
         models = [("acquisition", self.spec.backend)] + [("successor", s) for s in self.spec.successors]
+        trained = max(i for i in range(iteration + 1) if self._successors_due(i))  # successors' last fit
         for role, name in models:
-            path = self._checkpoint_path(role, name, iteration)
+            path = self._checkpoint_path(role, name, iteration if role == "acquisition" else trained)
             if not os.path.isdir(path):
                 raise MultitagError(f"{path}: the checkpoint an incremental run resumes from is missing; the run "
                                     "cannot continue with the same weights (use another --out to start over)")
@@ -167,18 +189,12 @@ class Simulation:
 
     @staticmethod
     def _selection_fields(record: IterationRecord, pool: Pool, answers: Sequence[Annotation], level: str) -> None:
-        record.selected = list(dict.fromkeys(pool.sentences[a.sentence].id for a in answers))
-        if level != "sentence":
-            record.selected_tokens = [[pool.sentences[a.sentence].id, list(a.tokens)] for a in answers]
-            asked: dict[int, set[int]] = {}
-            for a in answers:
-                asked.setdefault(a.sentence, set()).update(a.asked_tokens)
-            record.queried_tokens = [[pool.sentences[i].id, sorted(t)] for i, t in asked.items()]
+        for name, value in get_level(level).record_fields(pool, answers).items():
+            setattr(record, name, value)
 
     # ------------------------------------------------------------------ the run
     def run(self, previous: Sequence[IterationRecord] = ()) -> None:
         """Run (or resume) to the end; ``previous`` are records already on disk (any runs)."""
-        n_models = 1 + len(self.spec.successors)
         done: dict[int, list[IterationRecord]] = {}
         for r in previous:
             if self.spec.owns(r):
@@ -192,25 +208,30 @@ class Simulation:
         start = 0
         for it in range(K + 1):
             recs = done.get(it, [])
-            if len(recs) < n_models:
+            acq = next((r for r in recs if r.role == "acquisition"), None)
+            # successors have records where they were due, and at an iteration where the run stopped
+            due = acq is not None and (self._successors_due(it) or acq.note is not None)
+            if acq is None or len(recs) < 1 + (len(self.spec.successors) if due else 0):
                 break
-            acq = next(r for r in recs if r.role == "acquisition")
             if it < K:
                 if not self._replay(acq, it + 1):
                     self.iterations_done = it + 1
                     return  # the run had stopped early there (pool exhausted)
             start = it + 1
-        if self.protocol.incremental and start > 0:
+        if self.settings.incremental and start > 0:
             self._restore(start - 1)
         for it in range(start, K + 1):
-            records = self._fit_and_evaluate(it)
+            self._pseudo = None
+            train, dev = self._training_sets(it)
+            due = self._successors_due(it)
+            records = self._fit_and_evaluate(it, train, dev, successors=due)
             acq = records[0]
             if it == 0:
                 acq.initial_selected = seed_ids
             stop = False
             if it < K:
                 self.progress("select")
-                if self.protocol.query_mode == "batch":   # as when a batch goes out to an annotation tool
+                if self.settings.query_mode == "batch":   # as when a batch goes out to an annotation tool
                     batch = self.learner.query(self.protocol.budgets[it], iteration=it)
                     batch.answers = self.oracle.annotate(batch.queries)
                 else:                                     # an annotator in the loop answers each query
@@ -223,6 +244,8 @@ class Simulation:
                 if not batch.answers:
                     acq.note = self.note = "the pool is exhausted: nothing is left to annotate at this level"
                     stop = True
+            if stop and not due:   # the run ends here: its successors are evaluated at its last iteration
+                records += self._fit_and_evaluate(it, train, dev, acquisition=False)
             self.on_iteration(records)
             self.iterations_done = it + 1
             if stop:
@@ -230,24 +253,9 @@ class Simulation:
 
     def _replay(self, acq: IterationRecord, iteration: int) -> bool:
         """Re-apply a recorded selection (resume); False when it recorded that the run stopped."""
-        idx = self.pool.index
-        level = self.spec.level
         if acq.note is not None and not acq.selected:
             return False
-        if level == "sentence":
-            queries = [Query(idx[sid], tuple(range(int(self.pool.lengths[idx[sid]]))), "sentence")
-                       for sid in acq.selected or []]
-            self.learner.teach(self.oracle.annotate(queries), iteration)
-            return True
-        asked = {idx[sid]: tuple(toks) for sid, toks in acq.queried_tokens or []}
-        answers, given = [], set()
-        for sid, toks in acq.selected_tokens or []:
-            i = idx[sid]
-            ans = self.oracle.answer(Query(i, tuple(toks), level))
-            # the sentence's asked tokens go with its first answer (the accounting unions them per sentence)
-            answers.append(Annotation(ans.sentence, ans.tokens, ans.tags, () if i in given else asked.get(i, ()), level))
-            given.add(i)
-        self.learner.teach(answers, iteration)
+        self.learner.teach(get_level(self.spec.level).replay(self.pool, self.oracle.answer, vars(acq)), iteration)
         return True
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 from dataclasses import dataclass, field
 
+from multitag.annotation.levels import DEFAULT_LEVEL, get_level
 from multitag.errors import MultitagError
 from multitag.project.formats import ImportedTask
 from multitag.project.spans import char_spans_to_tags, check_answer_tags
-from multitag.project.store import Store
+from multitag.project.store import SentenceRow, Store
 
 
 def now() -> str:
@@ -56,41 +56,21 @@ class ImportPlan:
     skipped: int = 0
 
 
-def _entity_widened(tags: list[str], asked: set[int]) -> set[int]:
-    """The asked positions and every token of an entity (B- I-*) that covers one of them."""
-    keep = set(asked)
-    n = len(tags)
-    i = 0
-    while i < n:
-        if tags[i][:2] == "B-":
-            j = i + 1
-            while j < n and tags[j] == "I-" + tags[i][2:]:
-                j += 1
-            if asked & set(range(i, j)):
-                keep.update(range(i, j))
-            i = j
-        else:
-            i += 1
-    return keep
-
-
 class SentenceIndex:
     """The project's sentences, by id and by token sequence (for files without references)."""
 
     def __init__(self, store: Store):
-        self.by_id: dict[int, dict] = {}
+        self.by_id: dict[int, SentenceRow] = {}
         self.by_tokens: dict[tuple, list[int]] = {}
         self._used: dict[tuple, int] = {}
-        for r in store.query("SELECT id, text, tokens, starts, ends, hash FROM sentences"):
-            d = {"id": r["id"], "text": r["text"], "tokens": json.loads(r["tokens"]), "starts": json.loads(r["starts"]),
-                 "ends": json.loads(r["ends"]), "hash": r["hash"]}
-            self.by_id[r["id"]] = d
-            self.by_tokens.setdefault(tuple(d["tokens"]), []).append(r["id"])
+        for s in store.text.sentences():
+            self.by_id[s.id] = s
+            self.by_tokens.setdefault(tuple(s.tokens), []).append(s.id)
 
-    def find(self, task: ImportedTask) -> dict:
+    def find(self, task: ImportedTask) -> SentenceRow:
         tokens = task.tokens
         if tokens is None and task.text is not None:
-            hits = [s for s in self.by_id.values() if s["text"] == task.text]
+            hits = [s for s in self.by_id.values() if s.text == task.text]
             if len(hits) == 1:
                 return hits[0]
             raise MultitagError(f"{task.where}: {'no' if not hits else 'more than one'} sentence of the project has this "
@@ -116,7 +96,7 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
     uid = store.meta("project_uid")
     types = set(settings["entity_types"])
     index = SentenceIndex(store)
-    queries = {r["id"]: r for r in store.query("SELECT id, round_id, sentence_id, tokens, unit FROM queries")}
+    queries = store.queries.by_id()
     plan = ImportPlan()
     seen: dict[tuple[int, int], tuple[str, str]] = {}
     for task in tasks:
@@ -125,22 +105,22 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
             if ref.project != uid:
                 raise MultitagError(f"{task.where}: the task belongs to another project ({ref.project}, this one is {uid})")
             sentence = index.by_id.get(ref.sentence)
-            if sentence is None or sentence["hash"] != ref.hash:
+            if sentence is None or sentence.hash != ref.hash:
                 raise MultitagError(f"{task.where}: the text of sentence {ref.sentence} has changed since the task was "
                                     "written (its hash differs); re-export the task with `multitag project query`")
         else:
             sentence = index.find(task)
         where = task.where
-        if task.text is not None and task.text != sentence["text"]:
-            raise MultitagError(f"{where}: the task's text differs from sentence {sentence['id']} of the project")
-        if task.tokens is not None and list(task.tokens) != sentence["tokens"]:
-            raise MultitagError(f"{where}: the task's tokens differ from sentence {sentence['id']} of the project")
-        n = len(sentence["tokens"])
+        if task.text is not None and task.text != sentence.text:
+            raise MultitagError(f"{where}: the task's text differs from sentence {sentence.id} of the project")
+        if task.tokens is not None and list(task.tokens) != sentence.tokens:
+            raise MultitagError(f"{where}: the task's tokens differ from sentence {sentence.id} of the project")
+        n = len(sentence.tokens)
         if task.spans is not None:
             for _, _, label in task.spans:
                 if label not in types:
                     raise MultitagError(f"{where}: unknown label {label!r}; the project's labels are {', '.join(sorted(types))}")
-            tags: list[str | None] = list(char_spans_to_tags(sentence["text"], sentence["starts"], sentence["ends"],
+            tags: list[str | None] = list(char_spans_to_tags(sentence.text, sentence.starts, sentence.ends,
                                                              task.spans, snap=snap, where=where))
         else:
             tags = list(task.tags or [])
@@ -151,24 +131,24 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
                                         f"{', '.join(sorted(types))}")
         qids = list(ref.queries) if ref is not None else []
         for q in qids:
-            if q not in queries or queries[q]["sentence_id"] != sentence["id"]:
-                raise MultitagError(f"{where}: query {q} does not ask about sentence {sentence['id']}")
-        unit = queries[qids[0]]["unit"] if qids else "sentence"
-        if qids and unit != "sentence":
+            if q not in queries or queries[q].sentence_id != sentence.id:
+                raise MultitagError(f"{where}: query {q} does not ask about sentence {sentence.id}")
+        level = get_level(queries[qids[0]]["unit"]) if qids else None
+        if level is not None and not level.whole_sentence:
             asked_by = {}
             for q in qids:
-                for t in json.loads(queries[q]["tokens"]):
+                for t in queries[q].tokens:
                     asked_by.setdefault(t, q)
             asked = set(asked_by)
             known = [t if t is not None else "O" for t in tags]
-            keep = _entity_widened(known, asked) if unit == "entity" else asked
+            keep = level.covers(sorted(asked), known, "IOB2")   # the entity level widens to whole entities
             first_q = qids[0]
             chosen = {t: (known[t], asked_by.get(t, first_q)) for t in sorted(keep)}
         elif task.spans is not None or qids:
             # the whole sentence: spans, O elsewhere (token-tag files must tag every token)
             if task.spans is None and any(t is None for t in tags):
                 missing = sum(t is None for t in tags)
-                raise MultitagError(f"{where}: sentence {sentence['id']} was asked whole, but {missing} of its tokens have no tag")
+                raise MultitagError(f"{where}: sentence {sentence.id} was asked whole, but {missing} of its tokens have no tag")
             chosen = {t: (tags[t], qids[0] if qids else None) for t in range(n)}
         else:
             # a file annotated by hand: what it tags
@@ -176,14 +156,14 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
         if not chosen:
             plan.skipped += 1
             continue
-        round_id = queries[qids[0]]["round_id"] if qids else None
+        round_id = queries[qids[0]].round_id if qids else None
         for t, (tag, q) in chosen.items():
-            key = (sentence["id"], t)
+            key = (sentence.id, t)
             if key in seen and seen[key][0] != tag:
-                raise MultitagError(f"{where}: token {t + 1} of sentence {sentence['id']} is {tag}, but {seen[key][1]} "
+                raise MultitagError(f"{where}: token {t + 1} of sentence {sentence.id} is {tag}, but {seen[key][1]} "
                                     f"says {seen[key][0]}")
             seen[key] = (tag, where)
-            plan.rows.append(Row(sentence["id"], t, tag, q, round_id, task.annotator, where))
+            plan.rows.append(Row(sentence.id, t, tag, q, round_id, task.annotator, where))
         plan.tasks += 1
     return plan
 
@@ -192,38 +172,33 @@ def apply_import(store: Store, plan: ImportPlan, *, path: str, sha256: str, fmt:
                  within=None) -> dict:
     """Write the plan's rows and the import record in one transaction; returns what changed.
 
-    ``within(connection, import_id)`` runs inside the same transaction (the annotation page marks
+    ``within(import_id)`` runs inside the same transaction (the annotation page marks
     its lease answered there, so an answer and its lease change together or not at all).
     """
     changed = unchanged = 0
-    with store.transaction() as c:
+    with store.transaction():
         # checked again inside the write transaction (BEGIN IMMEDIATE): two imports of one file
         # started together both pass the caller's check; the second to get here imports nothing
-        done = c.execute("SELECT created FROM imports WHERE sha256 = ?", (sha256,)).fetchone()
+        done = store.imports.created_of(sha256)
         if done is not None:
-            return {"already": done[0], "tasks": 0, "annotated_tokens": 0}
-        c.execute("INSERT INTO imports (sha256, path, format, created, tasks, tokens, annotator) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  (sha256, path, fmt, now(), plan.tasks, len(plan.rows), annotator))
-        import_id = c.execute("SELECT last_insert_rowid()").fetchone()[0]
+            return {"already": done, "tasks": 0, "annotated_tokens": 0}
+        import_id = store.imports.add(sha256=sha256, path=path, fmt=fmt, created=now(), tasks=plan.tasks,
+                                      tokens=len(plan.rows), annotator=annotator)
         stamp = now()
         own_round = None
         if any(r.round is None for r in plan.rows):
-            own_round = c.execute("INSERT INTO rounds (kind, created, level) VALUES ('import', ?, 'sentence')",
-                                  (stamp,)).lastrowid
+            own_round = store.rounds.add_import_round(stamp, DEFAULT_LEVEL)
         for r in plan.rows:
-            cur = c.execute("SELECT id, tag FROM annotations WHERE sentence_id = ? AND token = ? AND superseded_by IS NULL",
-                            (r.sentence, r.token)).fetchone()
-            if cur is not None and cur["tag"] == r.tag:
+            cur = store.annotations.current_at(r.sentence, r.token)
+            if cur is not None and cur.tag == r.tag:
                 unchanged += 1
                 continue
-            c.execute("INSERT INTO annotations (sentence_id, token, tag, round_id, query_id, annotator, import_id, created) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (r.sentence, r.token, r.tag,
-                                                          own_round if r.round is None else r.round, r.query,
-                                                          r.annotator, import_id, stamp))
-            new_id = c.execute("SELECT last_insert_rowid()").fetchone()[0]
+            new_id = store.annotations.add(sentence_id=r.sentence, token=r.token, tag=r.tag,
+                                           round_id=own_round if r.round is None else r.round, query_id=r.query,
+                                           annotator=r.annotator, import_id=import_id, created=stamp)
             if cur is not None:
-                c.execute("UPDATE annotations SET superseded_by = ? WHERE id = ?", (new_id, cur["id"]))
+                store.annotations.supersede(cur.id, by=new_id)
             changed += 1
         if within is not None:
-            within(c, import_id)
+            within(import_id)
     return {"import": import_id, "tasks": plan.tasks, "skipped": plan.skipped, "annotated_tokens": changed, "unchanged_tokens": unchanged}

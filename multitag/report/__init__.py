@@ -13,12 +13,14 @@ import csv
 import io
 import os
 
+from multitag import settings as learner
 from multitag.errors import MultitagError
 from multitag.experiments.records import IterationRecord
 from multitag.experiments.results import ResultsStore
 from multitag.fileio import atomic_write
 from multitag.report.context import STD_NOTE, ReportContext, read_context
 from multitag.report.document import Block, Heading, Image, Paragraph, Table, render_html, render_markdown
+from multitag.report.mismatch import MismatchCell, mismatch_cells, mismatch_csv_rows
 from multitag.report.profile import PoolProfile, SelectionProfile, document_index, pool_profile, selection_profiles
 from multitag.report.summary import Curve, curves
 
@@ -99,9 +101,28 @@ def _profile_blocks(pool: PoolProfile, profiles: list[SelectionProfile], has_doc
 MIX_TYPES_SHOWN = 12
 
 
+def _mismatch_blocks(cells: list[MismatchCell], image: bytes | None) -> list[Block]:
+    rows = [[c.successor, c.source, c.strategy + (f" / {c.setting}" if c.setting else ""), str(c.seeds),
+             f"{c.aulc:.4f} ± {c.aulc_std:.4f}", _fmt_reach(c.reach.get("95%")) if c.reach else "-",
+             _fmt_reach(c.reach.get("99%")) if c.reach else "-",
+             "-" if c.gain_kept is None else f"{c.gain_kept * 100:.0f}%"] for c in cells]
+    blocks: list[Block] = [
+        Heading(2, "Acquisition / successor mismatch"),
+        Paragraph("Each successor when the pool was chosen by each acquisition model, by itself (native) and at random, "
+                  "read at the iterations where it has successor results. Gain kept: (AULC - AULC random) / "
+                  "(AULC native - AULC random); 100% keeps all of the native gain over random, below 0 falls below "
+                  "random. Tokens to 95%/99%: of the successor's own full-data F1 (`--full-reference`)."),
+        Table(["successor", "chosen by", "strategy", "seeds", "AULC", "tokens to 95%", "tokens to 99%", "gain kept"],
+              rows)]
+    if image is not None:
+        blocks.append(Image("AL gain kept per acquisition x successor pair", "mismatch.png", image))
+    return blocks
+
+
 def report_blocks(cs: list[Curve], context: ReportContext | None, *, curves_image: bytes | None = None,
                   profile: tuple[PoolProfile, list[SelectionProfile]] | None = None,
-                  profile_image: bytes | None = None) -> list[Block]:
+                  profile_image: bytes | None = None, mismatch: list[MismatchCell] | None = None,
+                  mismatch_image: bytes | None = None) -> list[Block]:
     """The report's content (see the module docstring); images are PNG bytes (or left out)."""
     blocks: list[Block] = [Heading(1, "Summary"), Heading(2, "What was run")]
     if context is not None and context.rows:
@@ -115,6 +136,8 @@ def report_blocks(cs: list[Curve], context: ReportContext | None, *, curves_imag
     if curves_image is not None:
         blocks += [Heading(2, "Learning curves"), Image("F1 against tokens annotated (mean ± std over seeds)",
                                                         "curves.png", curves_image)]
+    if mismatch:
+        blocks += _mismatch_blocks(mismatch, mismatch_image)
     blocks.append(Heading(2, "Selection profile"))
     if profile is not None:
         pool, profiles = profile
@@ -136,18 +159,24 @@ def summary_markdown(cs: list[Curve], context: ReportContext | None = None, **kw
 def summary_csv(cs: list[Curve]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["model", "role", "acquisition", "strategy", "level", "training_mode", "initial", "iteration", "seeds",
+    w.writerow(["model", "role", "acquisition", "strategy", *learner.grid_names(), "iteration", "seeds",
                 "tokens_mean", "tokens_std", "tokens_fraction", "estimated_seconds", "f1_mean", "f1_std", "aulc",
                 "full_f1", "fraction_to_95", "fraction_to_99"])
     for c in cs:
         k = c.key
         for i, it in enumerate(c.iterations):
-            w.writerow([k["model"], k["role"], k["backend"], k["strategy"], k["level"], k["training_mode"], k["initial"],
+            w.writerow([k["model"], k["role"], k["backend"], k["strategy"], *(k[n] for n in learner.grid_names()),
                         it, c.n_seeds[i], round(c.tokens_mean[i], 1), round(c.tokens_std[i], 1),
                         round(c.fraction_mean[i], 6), round(c.seconds_mean[i], 1), round(c.f1_mean[i], 6),
                         round(c.f1_std[i], 6), round(c.aulc, 6), "" if c.reference_f1 is None else round(c.reference_f1, 6),
                         "" if c.reach.get("95%") is None else round(c.reach["95%"], 6),
                         "" if c.reach.get("99%") is None else round(c.reach["99%"], 6)])
+    return buf.getvalue()
+
+
+def _csv_text(rows: list[list]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
     return buf.getvalue()
 
 
@@ -178,7 +207,7 @@ def write_report(out: str, *, x: str = "tokens", load_data: bool = True, data=No
     cs = curves(records)
     if not cs:
         raise MultitagError(f"{path}: no finished iteration yet")
-    from multitag.report.plots import curves_png, lengths_png
+    from multitag.report.plots import curves_png, lengths_png, mismatch_png
 
     context = read_context(out, records, load_data=load_data, data=data)
     profile = None
@@ -190,13 +219,25 @@ def write_report(out: str, *, x: str = "tokens", load_data: bool = True, data=No
                                       context.data.scheme, docs))
     curves_image = curves_png(cs, x=x)
     profile_image = lengths_png(*profile) if profile is not None else None
-    blocks = report_blocks(cs, context, curves_image=curves_image, profile=profile, profile_image=profile_image)
+    cells = mismatch_cells(records)
+    mismatch_image = mismatch_png(cells) if cells else None
+    blocks = report_blocks(cs, context, curves_image=curves_image, profile=profile, profile_image=profile_image,
+                           mismatch=cells, mismatch_image=mismatch_image)
     paths = {"summary_md": os.path.join(out, "summary.md"), "summary_csv": os.path.join(out, "summary.csv"),
              "curves_png": os.path.join(out, "curves.png"), "report_html": os.path.join(out, "report.html")}
     # the small text files first, so that a full disk leaves them complete and the images absent
     _write_text(paths["summary_md"], render_markdown(blocks))
     _write_text(paths["summary_csv"], summary_csv(cs))
     _write_bytes(paths["curves_png"], curves_image)
+    for name, content in (("mismatch_csv", _csv_text(mismatch_csv_rows(cells)) if cells else None),
+                          ("mismatch_png", mismatch_image)):
+        target = os.path.join(out, name.replace("_", "."))
+        if content is None:
+            if os.path.exists(target):
+                os.remove(target)   # a stale one: the records have no successors any more
+            continue
+        paths[name] = target
+        (_write_text if isinstance(content, str) else _write_bytes)(target, content)
     if profile_image is not None:
         paths["profile_png"] = os.path.join(out, "profile.png")
         _write_bytes(paths["profile_png"], profile_image)

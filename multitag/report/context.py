@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from multitag import settings as learner
 from multitag.data.dataset import Dataset
 from multitag.experiments.records import IterationRecord, ReferenceRecord
 
@@ -128,9 +129,9 @@ def read_context(out: str, records: Sequence[IterationRecord | ReferenceRecord],
         rows.append((f"{name} parameters", text + f" (others at their defaults: `multitag backends {name}`)"
                      if given else text + f" (`multitag backends {name}`)"))
     rows.append(("strategies", ", ".join(cfg.get("strategies") or [])))
-    rows.append(("annotation levels", ", ".join(cfg.get("levels") or ["sentence"])))
-    rows.append(("training modes", ", ".join(cfg.get("training_modes") or ["auto"])))
-    rows.append(("seed-set selection", ", ".join(cfg.get("initials") or ["random"])))
+    for name in learner.grid_names():
+        i = learner.info(name)
+        rows.append((i.title, ", ".join(cfg.get(i.grid) or [learner.default(name)])))
     seeds = cfg.get("seeds") or []
     rows.append(("seeds", f"{len(seeds)} ({', '.join(str(s) for s in seeds)})"))
     cost = cfg.get("cost_model") or {}

@@ -76,3 +76,35 @@ def lengths_png(pool: PoolProfile, profiles: Sequence[SelectionProfile]) -> byte
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return _png(fig)
+
+
+def mismatch_png(cells) -> bytes:
+    """One heatmap per strategy (and grid setting): the AL gain each acquisition x successor pair
+    keeps, as a share of the successor's native gain over random (1 on the diagonal by definition)."""
+    from multitag.report.mismatch import NATIVE, RANDOM
+
+    plt = _pyplot()
+    panels = sorted({(c.strategy, c.setting) for c in cells})
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 0.8, 4.0), dpi=110, squeeze=False)
+    for ax, (strategy, setting) in zip(axes[0], panels):
+        mine = [c for c in cells if (c.strategy, c.setting) == (strategy, setting)]
+        successors = sorted({c.successor for c in mine})
+        sources = sorted({c.source for c in mine if c.source not in (NATIVE, RANDOM)} | set(successors))
+        grid = np.full((len(sources), len(successors)), np.nan)
+        for c in mine:
+            row = c.successor if c.source == NATIVE else c.source
+            if c.source != RANDOM and c.gain_kept is not None and row in sources:
+                if c.source == NATIVE or c.source != c.successor:   # the diagonal is the native pair
+                    grid[sources.index(row), successors.index(c.successor)] = c.gain_kept
+        image = ax.imshow(grid, cmap="RdYlGn", vmin=-0.5, vmax=1.5)
+        for i in range(len(sources)):
+            for j in range(len(successors)):
+                ax.text(j, i, "-" if np.isnan(grid[i, j]) else f"{grid[i, j]:.2f}", ha="center", va="center",
+                        fontsize=8)
+        ax.set_xticks(range(len(successors)), successors, rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(range(len(sources)), sources, fontsize=8)
+        ax.set_xlabel("successor (trained and evaluated)")
+        ax.set_ylabel("acquisition (chose the pool)")
+        ax.set_title(f"{strategy}{' / ' + setting if setting else ''}: AL gain kept", fontsize=9)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="share of the native gain over random")
+    return _png(fig)

@@ -24,11 +24,12 @@ from typing import Sequence
 
 import numpy as np
 
+from multitag import settings as learner
 from multitag.data.schemes import spans
 from multitag.data.sentence import Sentence
 from multitag.experiments.records import IterationRecord
 
-ACQ_KEYS = ("backend", "strategy", "level", "training_mode", "initial")
+ACQ_KEYS = ("backend", "strategy", *learner.grid_names())
 
 
 @dataclass
@@ -80,12 +81,8 @@ class SelectionProfile:
     def name(self) -> str:
         k = self.key
         parts = [k["backend"], k["strategy"]]
-        if k.get("level", "sentence") != "sentence" or k.get("training_mode", "auto") != "auto":
-            parts.append(k["level"])
-        if k.get("training_mode", "auto") != "auto":
-            parts.append(k["training_mode"])
-        if k.get("initial", "random") != "random":
-            parts.append(f"init {k['initial']}")
+        parts += [learner.info(name).label(k[name])
+                  for name in learner.named_in_label({n: k.get(n) for n in learner.grid_names()})]
         return " / ".join(parts)
 
 

@@ -10,9 +10,10 @@ from typing import Sequence
 
 import numpy as np
 
+from multitag import settings as learner
 from multitag.experiments.records import IterationRecord, ReferenceRecord
 
-GROUP_KEYS = ("model", "role", "backend", "strategy", "level", "training_mode", "initial")
+GROUP_KEYS = ("model", "role", "backend", "strategy", *learner.grid_names())
 
 
 @dataclass
@@ -41,17 +42,11 @@ class Curve:
         if k["role"] == "successor":
             parts[0] = f"{k['model']} (acq. {k['backend']})"
         parts.append(k["strategy"])
-        defaults = {"level": "sentence", "training_mode": "auto", "initial": "random"}
-        shown = {x for x in defaults if k.get(x) not in (None, defaults[x])}
-        if shown & {"training_mode"}:
-            shown.add("level")  # "bt / sentence / mask" reads better than "bt / mask"
-        for extra in ("level", "training_mode", "initial"):
-            if extra in shown:
-                parts.append(str(k[extra]))
+        parts += [str(k[name]) for name in learner.named_in_label({n: k.get(n) for n in learner.grid_names()})]
         return " / ".join(parts)
 
 
-def _aulc(x: np.ndarray, y: np.ndarray) -> float:
+def aulc(x: np.ndarray, y: np.ndarray) -> float:
     """Area under the F1 curve over the annotated-token fraction, divided by the x-range (a mean F1)."""
     if len(x) < 2 or x[-1] <= x[0]:
         return float(y.mean()) if len(y) else float("nan")
@@ -88,7 +83,7 @@ def curves(records: Sequence[IterationRecord | ReferenceRecord]) -> list[Curve]:
         aulcs = []
         for seed, rs in by_seed.items():
             rs = sorted(rs, key=lambda r: r.iteration)
-            aulcs.append(_aulc(np.array([r.tokens_fraction for r in rs]), np.array([r.f1 for r in rs])))
+            aulcs.append(aulc(np.array([r.tokens_fraction for r in rs]), np.array([r.f1 for r in rs])))
         c.aulc, c.aulc_std = float(np.mean(aulcs)), float(np.std(aulcs))
         selecting = [r for r in recs if r.iteration < max(by_iter)]  # the last iteration selects nothing
         c.phase_seconds["train_seconds"] = float(np.mean([r.train_seconds for r in recs]))

@@ -68,3 +68,18 @@ def test_gini_scores_on_a_hand_computed_example(installed):
         sys.path.remove(installed)
     m = np.array([[1.0, 0.0], [0.5, 0.5], [0.9, 0.1]])
     assert np.allclose(GiniImpurity.flat_token_scores(m), [0.0, 0.5, 1 - 0.81 - 0.01])
+
+
+def test_a_saved_example_model_records_its_distribution_and_capabilities(installed, tmp_path):
+    code = ("import json; from multitag import registry; from multitag.testing import synthetic_corpus, SYNTHETIC_LABELS; "
+            "cls = registry.backend_class('logreg'); "
+            "t = registry.create('logreg', labels=SYNTHETIC_LABELS, max_iter=20).fit(synthetic_corpus(20)); "
+            f"t.save({str(tmp_path / 'm')!r}); "
+            f"m = json.load(open({str(tmp_path / 'm' / 'multitag.json')!r})); "
+            "print(json.dumps([m['backend_package'], cls.tags().warm_start, cls.tags().partial_training]))")
+    r = _run(installed, [sys.executable, "-c", code])
+    assert r.returncode == 0, r.stderr
+    package, warm, partial = json.loads(r.stdout)
+    assert package["name"] == "multitag-logreg" and package["version"]
+    assert set(package["requires"]) >= {"multitag", "numpy", "scikit-learn"}
+    assert (warm, partial) == (False, True)

@@ -69,7 +69,7 @@ def run(config_fields: dict, data: str, out: str) -> list[dict]:
     from multitag.experiments.runner import run_experiment
 
     config = ExperimentConfig(data=data, **config_fields)
-    run_experiment(config, out, progress=False, report=False)
+    run_experiment(config, out, progress=False)
     return [stable(r if isinstance(r, dict) else r.to_json())  # dicts before the typed records of issue 11
             for r in ResultsStore(os.path.join(out, "results.jsonl")).load()]
 

@@ -6,7 +6,6 @@ import json
 import math
 import os
 import struct
-import tempfile
 from typing import Sequence
 
 import numpy as np
@@ -18,6 +17,7 @@ from multitag.errors import MultitagError
 from multitag_crf import cache
 from multitag_crf.clusters import WordClusters, train_clusters
 from multitag_crf.features import FEATURE_SETS, paper_features, rich_features
+from multitag_crf.model_file import scratch_model_file
 
 _TINY = np.finfo(float).tiny
 
@@ -145,22 +145,18 @@ class CRFTagger(Tagger):
                 n += 1
         if n == 0:
             raise MultitagError("CRFTagger.fit: every training sentence is empty")
-        path = None
+        where = None
         try:
-            fd, path = tempfile.mkstemp(suffix=".crfsuite", dir=self._scratch_dir())
-            os.close(fd)
-            _train_in_child(trainer, path)
-            with open(path, "rb") as f:
-                model = f.read()
+            with scratch_model_file(self._scratch_dir()) as scratch:
+                where = scratch.where
+                _train_in_child(trainer, scratch.path)
+                model = scratch.read()
         except OSError as e:
-            raise MultitagError(f"CRFTagger.fit: cannot write or read crfsuite's model file {path or 'in the temporary folder'} "
-                                f"({e.strerror or e}); disk full or file-size limit?") from None
-        finally:
-            if path is not None:
-                with contextlib.suppress(OSError):
-                    os.remove(path)
+            what = where or "crfsuite's model file"
+            raise MultitagError(f"CRFTagger.fit: cannot write or read {what} ({e.strerror or e}); "
+                                "disk full or file-size limit?") from None
         try:
-            check_crfsuite_model(model, path)
+            check_crfsuite_model(model, where)
         except MultitagError as e:
             raise MultitagError(f"CRFTagger.fit: the CRF model file was cut short (disk full or file-size "
                                 f"limit?): {e}") from None
@@ -170,7 +166,8 @@ class CRFTagger(Tagger):
 
     def _scratch_dir(self) -> str | None:
         """Where crfsuite writes its model file during :meth:`fit`: ``MULTITAG_CRF_SCRATCH`` when
-        set (e.g. the folder the model will be saved to), else the temporary folder."""
+        set, else None: an in-memory file (:mod:`multitag_crf.model_file`), so that a full
+        temporary folder does not matter."""
         return os.environ.get("MULTITAG_CRF_SCRATCH") or None
 
     def _open(self, where: str = "model.crfsuite") -> None:

@@ -12,7 +12,8 @@ Specs
 ``char``
     flair's character BiLSTM embeddings; the character dictionary is built from that same text.
 ``flair-lm:FWD_PATH,BWD_PATH``
-    Contextual string embeddings from two character LMs (e.g. from ``multitag pretrain-lm``).
+    Contextual string embeddings from two character LMs (e.g. from ``multitag pretrain-lm``), read
+    by :func:`multitag_flair.lm_file.load_lm` (torch's restricted unpickler; never flair's loader).
 ``transformer:PATH``
     A local Hugging Face model folder, used as frozen features (last layer, first sub-token).
 ``elmo:OPTIONS_JSON,WEIGHTS_HDF5``
@@ -28,6 +29,7 @@ from typing import Sequence
 import numpy as np
 
 from multitag.errors import MultitagError
+from multitag_flair.lm_file import load_lm
 
 SPEC_HELP = ("word:PATH, word:train:fasttext, char, flair-lm:FWD_PATH,BWD_PATH, transformer:PATH, "
              "elmo:OPTIONS_JSON,WEIGHTS_HDF5")
@@ -148,16 +150,24 @@ def build_stack(specs: Sequence[str], texts: Sequence[Sequence[str]], options: S
                                            hidden_size_char=options.char_hidden))
         elif kind == "flair-lm":
             for i, path in enumerate(args):
-                _need_file(path, spec)
+                lm = load_lm(_need_file(path, spec))  # never flair's loader, which unpickles
                 try:
-                    out.append(FlairEmbeddings(path, name=f"flair-lm-{i}:{os.path.basename(path)}"))
+                    out.append(FlairEmbeddings(lm, name=f"flair-lm-{i}:{os.path.basename(path)}"))
                 except Exception as e:
                     raise MultitagError(f"cannot load the character LM {path}: {e}") from None
         elif kind == "transformer":
             from flair.embeddings import TransformerWordEmbeddings
 
             _need_file(args[0], spec)
-            out.append(TransformerWordEmbeddings(args[0], fine_tune=False, layers="-1", subtoken_pooling="first"))
+            try:  # transformers (>= 4.57) reads a pytorch_model.bin only with torch.load(weights_only=True)
+                out.append(TransformerWordEmbeddings(args[0], fine_tune=False, layers="-1", subtoken_pooling="first"))
+            except (OSError, ValueError) as e:
+                first = next((line.strip() for line in str(e).splitlines() if line.strip()), type(e).__name__)
+                raise MultitagError(
+                    f"embedding {spec!r}: cannot load the transformer folder {args[0]} ({first.rstrip('.')}); "
+                    "pickle weights (pytorch_model.bin) load only when torch.load(weights_only=True) accepts "
+                    "them: a checkpoint you trust converts once with model.save_pretrained(DIR, "
+                    "safe_serialization=True)") from None
         elif kind == "elmo":
             from multitag_flair.elmo_embedding import ElmoTokenEmbeddings
 

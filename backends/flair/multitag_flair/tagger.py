@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from typing import Sequence
 
 import numpy as np
@@ -30,12 +29,16 @@ from flair.training_utils import store_embeddings
 from multitag.backend import Prediction, Tagger
 from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
+from multitag.param_ranges import FRACTION, NON_NEGATIVE, POSITIVE, Range, at_least, check_ranges
 from multitag_flair import stack_state
 from multitag_flair.embeddings import StackOptions, build_stack
 from multitag_flair.training import Schedule
 from multitag_flair.training import train as train_loop
 from multitag_torch import crf
 from multitag_torch.base import read_tensors, write_json, write_tensors
+from multitag_torch.constructor import Param, stores_parameters
+from multitag_torch.process_state import seeded
+from multitag_torch.training_loop import epoch_limit
 from multitag_torch.mc_dropout import find_modules, sampling
 
 _TAG_TYPE = "multitag"
@@ -61,6 +64,22 @@ def _compact(sentences: list[FlairSentence], names: list[str]) -> None:
                     tok._embeddings[name] = v.clone()
 
 
+#: The parameters of the flair taggers after their embeddings (the ELMo tagger shares them all).
+LAYERS_AND_TRAINING = (
+    Param("hidden_size", "int", 128), Param("rnn_layers", "int", 1), Param("dropout", "float", 0.0),
+    Param("word_dropout", "float", 0.05), Param("locked_dropout", "float", 0.5),
+    Param("reproject_embeddings", "bool", True), Param("learning_rate", "float", 0.1), Param("batch_size", "int", 32),
+    Param("max_epochs", "int", 30), Param("patience", "int", 3), Param("anneal_factor", "float", 0.5),
+    Param("min_learning_rate", "float", 1e-4), Param("max_grad_norm", "float | None", 5.0),
+    Param("char_dim", "int", 25), Param("char_hidden", "int", 25), Param("fasttext_dim", "int", 100),
+    Param("fasttext_epochs", "int", 5), Param("elmo_mode", "str", "all"), Param("elmo_stateful", "bool", False),
+    Param("elmo_cache", "bool", True), Param("predict_batch_size", "int", 64), Param("warm_start", "bool", False),
+    Param("incremental_epochs", "int | None", None), Param("warm_optimizer", "bool", False),
+)
+
+
+@stores_parameters(Param("labels", "Sequence[str]"), Param("seed", "int", 0),
+                   Param("embeddings", "Sequence[str]", ("word:train:fasttext", "char")), *LAYERS_AND_TRAINING)
 class FlairBiLSTMCRFTagger(Tagger):
     """flair BiLSTM-CRF over an embedding stack.
 
@@ -104,46 +123,8 @@ class FlairBiLSTMCRFTagger(Tagger):
 
     mc_modes = ("word", "locked", "all")
     partial_training = True
-    warm_start = True
+    supports_warm_start = True
     hidden_states = True
-
-    def __init__(self, *, labels: Sequence[str], seed: int = 0,
-                 embeddings: Sequence[str] = ("word:train:fasttext", "char"),
-                 hidden_size: int = 128, rnn_layers: int = 1, dropout: float = 0.0, word_dropout: float = 0.05,
-                 locked_dropout: float = 0.5, reproject_embeddings: bool = True, learning_rate: float = 0.1,
-                 batch_size: int = 32, max_epochs: int = 30, patience: int = 3, anneal_factor: float = 0.5,
-                 min_learning_rate: float = 1e-4, max_grad_norm: float | None = 5.0, char_dim: int = 25,
-                 char_hidden: int = 25, fasttext_dim: int = 100, fasttext_epochs: int = 5,
-                 elmo_mode: str = "all", elmo_stateful: bool = False, elmo_cache: bool = True,
-                 predict_batch_size: int = 64, warm_start: bool = False, incremental_epochs: int | None = None,
-                 warm_optimizer: bool = False):
-        self.labels = labels
-        self.seed = seed
-        self.embeddings = embeddings
-        self.hidden_size = hidden_size
-        self.rnn_layers = rnn_layers
-        self.dropout = dropout
-        self.word_dropout = word_dropout
-        self.locked_dropout = locked_dropout
-        self.reproject_embeddings = reproject_embeddings
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.anneal_factor = anneal_factor
-        self.min_learning_rate = min_learning_rate
-        self.max_grad_norm = max_grad_norm
-        self.char_dim = char_dim
-        self.char_hidden = char_hidden
-        self.fasttext_dim = fasttext_dim
-        self.fasttext_epochs = fasttext_epochs
-        self.elmo_mode = elmo_mode
-        self.elmo_stateful = elmo_stateful
-        self.elmo_cache = elmo_cache
-        self.predict_batch_size = predict_batch_size
-        self.warm_start = warm_start
-        self.incremental_epochs = incremental_epochs
-        self.warm_optimizer = warm_optimizer
 
     # ------------------------------------------------------------------ building
     def _embedding_specs(self) -> list[str]:
@@ -151,6 +132,17 @@ class FlairBiLSTMCRFTagger(Tagger):
         if not specs:
             raise MultitagError(f"{type(self).__name__}: embeddings is empty; give e.g. embeddings=['word:train:fasttext', 'char']")
         return specs
+
+    def check(self) -> None:
+        """Refuse numeric parameters out of range at once, before any data is read or model built."""
+        check_ranges(self, {
+            "hidden_size": at_least(1), "rnn_layers": at_least(1), "dropout": FRACTION, "word_dropout": FRACTION,
+            "locked_dropout": FRACTION, "learning_rate": POSITIVE, "batch_size": at_least(1),
+            "max_epochs": at_least(0), "patience": at_least(0), "anneal_factor": Range(low=0, high=1, low_open=True),
+            "min_learning_rate": NON_NEGATIVE, "max_grad_norm": Range(low=0, optional=True),
+            "char_dim": at_least(1), "char_hidden": at_least(1), "fasttext_dim": at_least(1),
+            "fasttext_epochs": at_least(1), "predict_batch_size": at_least(1),
+            "incremental_epochs": at_least(0, optional=True)})
 
     def observe_unlabeled(self, sentences: Sequence[Sentence]) -> "FlairBiLSTMCRFTagger":
         """Keep the pool's text for ``char`` dictionaries and ``word:train:fasttext`` vectors."""
@@ -235,16 +227,17 @@ class FlairBiLSTMCRFTagger(Tagger):
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
         warm = bool(self.warm_start) and getattr(self, "model_", None) is not None
-        random.seed(self.seed)
-        np.random.seed(self.seed)
-        torch.manual_seed(self.seed)
+        # seeded as by random.seed, np.random.seed and torch.manual_seed; the caller's RNG states come back after
+        with seeded(self.seed, device=flair.device, python=True, numpy=True):
+            return self._fit(train, dev, warm)
+
+    def _fit(self, train: Corpus, dev: Corpus | None, warm: bool) -> "FlairBiLSTMCRFTagger":
         if warm:
             model = self.model_
             if len(model.label_dictionary) - 2 != len(self.labels):  # flair adds <START>, <STOP>
                 raise MultitagError(f"{type(self).__name__}: cannot warm-start, the label set changed since the last "
                                     "fit; set warm_start=False")
             self._check_dictionary(model)
-            max_epochs = self.max_epochs if n is None else int(n)
             opt_state = getattr(self, "optimizer_state_", None) if self.warm_optimizer else None
         else:
             texts = [tuple(s.tokens) for s in train]
@@ -252,7 +245,8 @@ class FlairBiLSTMCRFTagger(Tagger):
                 texts += [tuple(s.tokens) for s in dev]
             texts += list(getattr(self, "unlabeled_text_", []))
             model = self._build(texts)
-            max_epochs, opt_state = self.max_epochs, None
+            opt_state = None
+        max_epochs = epoch_limit(self.max_epochs, self.incremental_epochs, warm)
         index = {label: j for j, label in enumerate(self.labels)}
         items = [(to_flair(s), [(-1 if t is None else index[t]) for t in s.tags]) for s in train if len(s)]
         if not items:
@@ -424,6 +418,9 @@ class FlairBiLSTMCRFTagger(Tagger):
         self.model_ = model
 
 
+@stores_parameters(Param("labels", "Sequence[str]"), Param("seed", "int", 0), Param("elmo_options", "str | None", None),
+                   Param("elmo_weights", "str | None", None), Param("embeddings", "Sequence[str]", ()),
+                   *LAYERS_AND_TRAINING)
 class ElmoBiLSTMCRFTagger(FlairBiLSTMCRFTagger):
     """ELMo-BiLSTM-CRF: the flair BiLSTM-CRF over our ELMo encoder (vectors cached per sentence).
 
@@ -435,29 +432,6 @@ class ElmoBiLSTMCRFTagger(FlairBiLSTMCRFTagger):
         More embeddings stacked after ELMo (none by default).
     Other parameters as :class:`FlairBiLSTMCRFTagger`.
     """
-
-    def __init__(self, *, labels: Sequence[str], seed: int = 0, elmo_options: str | None = None,
-                 elmo_weights: str | None = None, embeddings: Sequence[str] = (),
-                 hidden_size: int = 128, rnn_layers: int = 1, dropout: float = 0.0, word_dropout: float = 0.05,
-                 locked_dropout: float = 0.5, reproject_embeddings: bool = True, learning_rate: float = 0.1,
-                 batch_size: int = 32, max_epochs: int = 30, patience: int = 3, anneal_factor: float = 0.5,
-                 min_learning_rate: float = 1e-4, max_grad_norm: float | None = 5.0, char_dim: int = 25,
-                 char_hidden: int = 25, fasttext_dim: int = 100, fasttext_epochs: int = 5,
-                 elmo_mode: str = "all", elmo_stateful: bool = False, elmo_cache: bool = True,
-                 predict_batch_size: int = 64, warm_start: bool = False, incremental_epochs: int | None = None,
-                 warm_optimizer: bool = False):
-        super().__init__(
-            labels=labels, seed=seed, embeddings=embeddings, hidden_size=hidden_size, rnn_layers=rnn_layers,
-            dropout=dropout, word_dropout=word_dropout, locked_dropout=locked_dropout,
-            reproject_embeddings=reproject_embeddings, learning_rate=learning_rate, batch_size=batch_size,
-            max_epochs=max_epochs, patience=patience, anneal_factor=anneal_factor,
-            min_learning_rate=min_learning_rate, max_grad_norm=max_grad_norm, char_dim=char_dim,
-            char_hidden=char_hidden, fasttext_dim=fasttext_dim, fasttext_epochs=fasttext_epochs,
-            elmo_mode=elmo_mode, elmo_stateful=elmo_stateful, elmo_cache=elmo_cache,
-            predict_batch_size=predict_batch_size, warm_start=warm_start, incremental_epochs=incremental_epochs,
-            warm_optimizer=warm_optimizer)
-        self.elmo_options = elmo_options
-        self.elmo_weights = elmo_weights
 
     def _embedding_specs(self) -> list[str]:
         if not self.elmo_options or not self.elmo_weights:

@@ -1,19 +1,17 @@
-"""A small SGD training loop with flair's schedule: learning rate annealed on a dev plateau, best
-epoch restored (Shelmanov et al. 2021, appendix C.2).
+"""flair's SGD schedule: learning rate annealed on a dev plateau, best epoch restored (Shelmanov et
+al. 2021, appendix C.2), run by :func:`multitag_torch.training_loop.run_loop`.
 
-flair's ``ModelTrainer`` cannot take our loss (the partial-label CRF loss), hence this loop.
+flair's ``ModelTrainer`` cannot take our loss (the partial-label CRF loss), hence this schedule.
 """
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
-log = logging.getLogger("multitag_flair")
+from multitag_torch.training_loop import LoopSettings, StepLoss, run_loop
 
 
 @dataclass
@@ -69,62 +67,22 @@ def train(model: torch.nn.Module, n_train: int, batch_loss: Callable[[Sequence[i
     opt = torch.optim.SGD(params, lr=schedule.learning_rate)
     if optimizer_state is not None:
         opt.load_state_dict(optimizer_state)
-    lr = opt.param_groups[0]["lr"]
-    hist = History()
-    best_state = _snapshot(model)
-    bad = 0
-    for epoch in range(1, schedule.max_epochs + 1):
-        model.train()
-        total = 0.0
-        t0 = time.perf_counter()
+
+    def batches():
         order = rng.permutation(n_train)
         for start in range(0, n_train, schedule.batch_size):
-            idx = order[start:start + schedule.batch_size].tolist()
-            loss = batch_loss(idx)
-            opt.zero_grad()
-            if loss.requires_grad:
-                loss.backward()
-                if schedule.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(params, schedule.max_grad_norm)
-                opt.step()
-            total += float(loss.detach())
-            if after_batch is not None:
-                after_batch(idx)
-        hist.epoch_seconds.append(time.perf_counter() - t0)
-        model.eval()
-        value = score() if score is not None else -total
-        hist.epochs = epoch
-        hist.train_loss.append(total)
-        hist.scores.append(value)
-        hist.learning_rates.append(lr)
-        log.info("epoch %d lr %.4g train loss %.4f score %.4f", epoch, lr, total, value)
-        if value > hist.best_score:
-            hist.best_score, hist.best_epoch = value, epoch
-            best_state = _snapshot(model)
-            bad = 0
-        else:
-            bad += 1
-            if bad >= schedule.patience:
-                lr *= schedule.anneal_factor
-                bad = 0
-                _restore(model, best_state)
-                for g in opt.param_groups:
-                    g["lr"] = lr
-                if lr < schedule.min_learning_rate:
-                    break
-    _restore(model, best_state)
-    model.eval()
-    hist.optimizer_state = opt.state_dict()
-    return hist
+            yield order[start:start + schedule.batch_size].tolist()
 
+    def step(idx, autocast) -> StepLoss:
+        loss = batch_loss(idx)
+        return StepLoss(loss, loss.detach())
 
-def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """Copies of the trainable parameters (frozen embeddings such as ELMo are not copied)."""
-    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
-
-
-def _restore(model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
-    with torch.no_grad():
-        for n, p in model.named_parameters():
-            if n in state:
-                p.copy_(state[n])
+    settings = LoopSettings(
+        max_epochs=schedule.max_epochs, patience=max(schedule.patience, 1), on_plateau="anneal",
+        anneal_factor=schedule.anneal_factor, min_lr=schedule.min_learning_rate, keep_stopping_rate=True,
+        clip=schedule.max_grad_norm, epoch_loss="sum", keep="trainable")
+    run = run_loop(model, opt, batches, step, settings, score=score, after_step=after_batch)
+    return History(epochs=len(run.epochs), best_epoch=run.best_epoch, best_score=run.best_score,
+                   train_loss=[e["loss"] for e in run.epochs], scores=[e["score"] for e in run.epochs],
+                   learning_rates=[e["lr"] for e in run.epochs],
+                   epoch_seconds=[e["train_seconds"] for e in run.epochs], optimizer_state=run.optimizer_state)

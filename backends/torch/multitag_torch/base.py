@@ -22,7 +22,9 @@ from multitag.errors import MultitagError
 from . import embeddings as E
 from . import precision as P
 from .batching import Encoder, iter_batches
+from .process_state import seeded, torch_threads
 from .trainer import TrainConfig, train as run_training
+from .training_loop import epoch_limit
 from .vocab import CASES, Vocabulary, char_vocabulary, normalize
 
 class TorchTagger(Tagger):
@@ -85,7 +87,7 @@ class TorchTagger(Tagger):
     """
 
     partial_training: ClassVar[bool] = True
-    warm_start: ClassVar[bool] = True
+    supports_warm_start: ClassVar[bool] = True
     hidden_states: ClassVar[bool] = True
     _net_class: ClassVar[type] = None  # type: ignore[assignment]
     _uses_chars: ClassVar[bool] = True
@@ -95,10 +97,6 @@ class TorchTagger(Tagger):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ helpers
-    def _setup_torch(self) -> None:
-        if self.threads:
-            torch.set_num_threads(int(self.threads))
-
     def observe_unlabeled(self, sentences: Sequence[Sentence]) -> "TorchTagger":
         self.unlabeled_text_ = [tuple(s.tokens) for s in sentences]
         return self
@@ -213,13 +211,14 @@ class TorchTagger(Tagger):
         """
         self.check()
         self._check_trainable(train)
-        self._setup_torch()
+        with torch_threads(self.threads), seeded(self.seed, device=self.device):
+            return self._fit(train, dev)
+
+    def _fit(self, train: Corpus, dev: Corpus | None) -> "TorchTagger":
         warm = bool(self.warm_start) and getattr(self, "net_", None) is not None
-        torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         if warm:
             self._check_warm()
-            max_epochs = self.max_epochs if self.incremental_epochs is None else int(self.incremental_epochs)
             opt_state = getattr(self, "optimizer_state_", None) if self.warm_optimizer else None
         else:
             words, chars, matrix = self._build_vocab(train)
@@ -227,7 +226,8 @@ class TorchTagger(Tagger):
             word_dim = matrix.shape[1] if matrix is not None else self.word_dim
             self.arch_ = self._arch(len(words), word_dim, len(chars))
             self.net_ = self._build_net(self.arch_, matrix)
-            max_epochs, opt_state = self.max_epochs, None
+            opt_state = None
+        max_epochs = epoch_limit(self.max_epochs, self.incremental_epochs, warm)
         encoder = self._encoder()
         sentences = [s for s in train if len(s) > 0]
         dev_gold = [s for s in (dev or []) if s.is_fully_annotated and len(s) > 0]
@@ -283,18 +283,18 @@ class TorchTagger(Tagger):
 
     def predict(self, sentences: Sequence[Sentence], *, hidden: bool = False) -> list[Prediction]:
         self._check_fitted()
-        self._setup_torch()
         if len(sentences) == 0:
             return []
-        return self._decode(sentences, marginals=True, hidden=hidden)
+        with torch_threads(self.threads):
+            return self._decode(sentences, marginals=True, hidden=hidden)
 
     def predict_tags(self, sentences: Sequence[Sentence]) -> list[list[str]]:
         """Best paths only (Viterbi / greedy / argmax), without computing marginals."""
         self._check_fitted()
-        self._setup_torch()
         if len(sentences) == 0:
             return []
-        return [p.tags for p in self._decode(sentences, marginals=False, hidden=False, logprob=False)]
+        with torch_threads(self.threads):
+            return [p.tags for p in self._decode(sentences, marginals=False, hidden=False, logprob=False)]
 
     def sample(self, sentences: Sequence[Sentence], *, n_samples: int, mode: str) -> list[np.ndarray]:
         """MC-dropout: ``n_samples`` stochastic passes with the dropout modules of ``mode`` sampling.
@@ -307,7 +307,6 @@ class TorchTagger(Tagger):
         self._check_fitted()
         if n_samples < 1:
             raise MultitagError(f"n_samples must be >= 1, got {n_samples}")
-        self._setup_torch()
         L = len(self.labels)
         out: list[np.ndarray | None] = [np.zeros((n_samples, 0, L), dtype=np.float32) if len(s) == 0 else None
                                         for s in sentences]
@@ -316,11 +315,9 @@ class TorchTagger(Tagger):
         modules = self.net_.mc_modules(mode)
         per_batch = self.net_.sample_batch_size(modules, n_samples, self.predict_batch_size)
         self.net_.eval()
-        dev = torch.device(self.device)
         try:
-            with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []), \
-                    torch.inference_mode(), self._autocast():
-                torch.manual_seed(self.seed)
+            with torch_threads(self.threads), seeded(self.seed, device=self.device), torch.inference_mode(), \
+                    self._autocast():
                 for ids, batch in iter_batches([sentences[i] for i in real], encoder, per_batch):
                     ids = [real[i] for i in ids]
                     probs = self.net_.sample(batch.to(self.device), n_samples, modules).float().cpu().numpy()

@@ -23,13 +23,47 @@ greedy decoders).
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Sequence
+from typing import Any, ClassVar, Sequence  # noqa: F401 - Sequence: the constructors' annotations
 
 from .base import TorchTagger
+from .constructor import Param, stores_parameters, with_defaults
 from .models import BiLSTMEncDecNet, BiLSTMNet, CNNBiLSTMCRFNet, CNNCNNLSTMNet
 from .vocab import CASES
 
+#: The first parameters of every torch tagger (documented in :class:`~multitag_torch.base.TorchTagger`).
+INPUT = (
+    Param("labels", "Sequence[str]"),
+    Param("seed", "int", 0),
+    Param("embeddings", "str | None", "train:fasttext"),
+    Param("word_dim", "int", 100),
+    Param("freeze_embeddings", "bool", False),
+)
+#: The last parameters of every torch tagger: training, inference and the machine.
+TRAINING = (
+    Param("optimizer", "str", "sgd"),
+    Param("lr", "float", 0.1),
+    Param("batch_size", "int", 32),
+    Param("max_epochs", "int", 30),
+    Param("patience", "int", 3),
+    Param("clip", "float", 5.0),
+    Param("max_seconds", "float | None", None),
+    Param("warm_start", "bool", False),
+    Param("incremental_epochs", "int | None", None),
+    Param("warm_optimizer", "bool", False),
+    Param("precision", "str", "auto"),
+    Param("predict_batch_size", "int", 64),
+    Param("threads", "int | None", None),
+    Param("device", "str", "cpu"),
+    Param("progress", "bool", False),
+)
+#: The training defaults of the Adam taggers (Shen et al. 2017; the W-BADGE paper).
+ADAM = dict(optimizer="adam", lr=0.001)
 
+
+@stores_parameters(
+    *INPUT, Param("char_dim", "int", 30), Param("char_filters", "int", 30), Param("case_dim", "int", 8),
+    Param("hidden", "int", 128), Param("word_dropout", "float", 0.05), Param("locked_dropout", "float", 0.5),
+    Param("char_dropout", "float", 0.5), *TRAINING)
 class CNNBiLSTMCRFTagger(TorchTagger):
     """CNN-BiLSTM-CRF (Shelmanov et al. 2021, section 3.2 and appendix C; Ma and Hovy 2016 character
     CNN; Chiu and Nichols 2016 capitalisation features): BiLSTM with ``hidden`` units per
@@ -59,49 +93,17 @@ class CNNBiLSTMCRFTagger(TorchTagger):
     mc_modes: ClassVar[tuple[str, ...]] = ("word", "locked", "all")
     _net_class = CNNBiLSTMCRFNet
 
-    def __init__(self, *, labels: Sequence[str], seed: int = 0, embeddings: str | None = "train:fasttext", word_dim: int = 100,
-                 freeze_embeddings: bool = False, char_dim: int = 30, char_filters: int = 30, case_dim: int = 8,
-                 hidden: int = 128, word_dropout: float = 0.05, locked_dropout: float = 0.5,
-                 char_dropout: float = 0.5, optimizer: str = "sgd", lr: float = 0.1, batch_size: int = 32,
-                 max_epochs: int = 30, patience: int = 3, clip: float = 5.0, max_seconds: float | None = None,
-                 warm_start: bool = False, incremental_epochs: int | None = None, warm_optimizer: bool = False,
-                 precision: str = "auto",
-                 predict_batch_size: int = 64, threads: int | None = None, device: str = "cpu",
-                 progress: bool = False) -> None:
-        self.labels = labels
-        self.seed = seed
-        self.embeddings = embeddings
-        self.word_dim = word_dim
-        self.freeze_embeddings = freeze_embeddings
-        self.char_dim = char_dim
-        self.char_filters = char_filters
-        self.case_dim = case_dim
-        self.hidden = hidden
-        self.word_dropout = word_dropout
-        self.locked_dropout = locked_dropout
-        self.char_dropout = char_dropout
-        self.optimizer = optimizer
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.clip = clip
-        self.max_seconds = max_seconds
-        self.warm_start = warm_start
-        self.incremental_epochs = incremental_epochs
-        self.warm_optimizer = warm_optimizer
-        self.precision = precision
-        self.predict_batch_size = predict_batch_size
-        self.threads = threads
-        self.device = device
-        self.progress = progress
-
     def _net_kwargs(self) -> dict[str, Any]:
         return dict(freeze=self.freeze_embeddings, char_dim=self.char_dim, char_filters=self.char_filters,
                     n_cases=len(CASES), case_dim=self.case_dim, hidden=self.hidden, word_dropout=self.word_dropout,
                     locked_dropout=self.locked_dropout, char_dropout=self.char_dropout)
 
 
+@stores_parameters(
+    *INPUT, Param("char_dim", "int", 30), Param("char_filters", "int", 50), Param("char_layers", "int", 2),
+    Param("cnn_filters", "int", 200), Param("cnn_layers", "int", 2), Param("decoder_hidden", "int", 128),
+    Param("tag_dim", "int", 20), Param("dropout", "float", 0.5), Param("unk_replace", "float", 0.5),
+    *with_defaults(TRAINING, **ADAM))
 class CNNCNNLSTMTagger(TorchTagger):
     """CNN-CNN-LSTM (Shen et al. 2017, section 2): residual character CNN (``char_layers`` layers,
     max-pooling), word embedding (words replaced by UNK with probability ``unk_replace`` in
@@ -135,45 +137,6 @@ class CNNCNNLSTMTagger(TorchTagger):
     mc_modes: ClassVar[tuple[str, ...]] = ("last", "all")
     _net_class = CNNCNNLSTMNet
 
-    def __init__(self, *, labels: Sequence[str], seed: int = 0, embeddings: str | None = "train:fasttext", word_dim: int = 100,
-                 freeze_embeddings: bool = False, char_dim: int = 30, char_filters: int = 50, char_layers: int = 2,
-                 cnn_filters: int = 200, cnn_layers: int = 2, decoder_hidden: int = 128, tag_dim: int = 20,
-                 dropout: float = 0.5, unk_replace: float = 0.5, optimizer: str = "adam", lr: float = 0.001,
-                 batch_size: int = 32, max_epochs: int = 30, patience: int = 3, clip: float = 5.0,
-                 max_seconds: float | None = None,
-                 warm_start: bool = False, incremental_epochs: int | None = None, warm_optimizer: bool = False,
-                 precision: str = "auto", predict_batch_size: int = 64, threads: int | None = None,
-                 device: str = "cpu", progress: bool = False) -> None:
-        self.labels = labels
-        self.seed = seed
-        self.embeddings = embeddings
-        self.word_dim = word_dim
-        self.freeze_embeddings = freeze_embeddings
-        self.char_dim = char_dim
-        self.char_filters = char_filters
-        self.char_layers = char_layers
-        self.cnn_filters = cnn_filters
-        self.cnn_layers = cnn_layers
-        self.decoder_hidden = decoder_hidden
-        self.tag_dim = tag_dim
-        self.dropout = dropout
-        self.unk_replace = unk_replace
-        self.optimizer = optimizer
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.clip = clip
-        self.max_seconds = max_seconds
-        self.warm_start = warm_start
-        self.incremental_epochs = incremental_epochs
-        self.warm_optimizer = warm_optimizer
-        self.precision = precision
-        self.predict_batch_size = predict_batch_size
-        self.threads = threads
-        self.device = device
-        self.progress = progress
-
     def _net_kwargs(self) -> dict[str, Any]:
         return dict(freeze=self.freeze_embeddings, char_dim=self.char_dim, char_filters=self.char_filters,
                     char_layers=self.char_layers, cnn_filters=self.cnn_filters, cnn_layers=self.cnn_layers,
@@ -181,6 +144,9 @@ class CNNCNNLSTMTagger(TorchTagger):
                     unk_replace=self.unk_replace)
 
 
+@stores_parameters(
+    *INPUT, Param("hidden", "int", 200), Param("dropout", "float", 0.5),
+    *with_defaults(TRAINING, **ADAM, batch_size=16, max_epochs=25))
 class BiLSTMTagger(TorchTagger):
     """BiLSTM tagger with a softmax output layer (W-BADGE paper, section 5.2: 200 hidden units,
     dropout 0.5, Adam lr 0.001; its 400-dimensional embeddings are ``word_dim=400``).
@@ -199,40 +165,13 @@ class BiLSTMTagger(TorchTagger):
     _net_class = BiLSTMNet
     _uses_chars = False
 
-    def __init__(self, *, labels: Sequence[str], seed: int = 0, embeddings: str | None = "train:fasttext", word_dim: int = 100,
-                 freeze_embeddings: bool = False, hidden: int = 200, dropout: float = 0.5, optimizer: str = "adam",
-                 lr: float = 0.001, batch_size: int = 16, max_epochs: int = 25, patience: int = 3, clip: float = 5.0,
-                 max_seconds: float | None = None,
-                 warm_start: bool = False, incremental_epochs: int | None = None, warm_optimizer: bool = False,
-                 precision: str = "auto", predict_batch_size: int = 64, threads: int | None = None,
-                 device: str = "cpu", progress: bool = False) -> None:
-        self.labels = labels
-        self.seed = seed
-        self.embeddings = embeddings
-        self.word_dim = word_dim
-        self.freeze_embeddings = freeze_embeddings
-        self.hidden = hidden
-        self.dropout = dropout
-        self.optimizer = optimizer
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.clip = clip
-        self.max_seconds = max_seconds
-        self.warm_start = warm_start
-        self.incremental_epochs = incremental_epochs
-        self.warm_optimizer = warm_optimizer
-        self.precision = precision
-        self.predict_batch_size = predict_batch_size
-        self.threads = threads
-        self.device = device
-        self.progress = progress
-
     def _net_kwargs(self) -> dict[str, Any]:
         return dict(freeze=self.freeze_embeddings, hidden=self.hidden, dropout=self.dropout)
 
 
+@stores_parameters(
+    *INPUT, Param("hidden", "int", 200), Param("decoder_hidden", "int", 100), Param("tag_dim", "int", 20),
+    Param("dropout", "float", 0.5), *with_defaults(TRAINING, **ADAM, batch_size=16, max_epochs=25))
 class BiLSTMEncDecTagger(TorchTagger):
     """BiLSTM encoder with a greedy LSTM tag decoder (W-BADGE paper, section 5.2: encoder 200, decoder
     100 units, dropout 0.5, Adam lr 0.001).
@@ -254,39 +193,6 @@ class BiLSTMEncDecTagger(TorchTagger):
     mc_modes: ClassVar[tuple[str, ...]] = ("last", "all")
     _net_class = BiLSTMEncDecNet
     _uses_chars = False
-
-    def __init__(self, *, labels: Sequence[str], seed: int = 0, embeddings: str | None = "train:fasttext", word_dim: int = 100,
-                 freeze_embeddings: bool = False, hidden: int = 200, decoder_hidden: int = 100, tag_dim: int = 20,
-                 dropout: float = 0.5, optimizer: str = "adam", lr: float = 0.001, batch_size: int = 16,
-                 max_epochs: int = 25, patience: int = 3, clip: float = 5.0, max_seconds: float | None = None,
-                 warm_start: bool = False, incremental_epochs: int | None = None, warm_optimizer: bool = False,
-                 precision: str = "auto",
-                 predict_batch_size: int = 64, threads: int | None = None, device: str = "cpu",
-                 progress: bool = False) -> None:
-        self.labels = labels
-        self.seed = seed
-        self.embeddings = embeddings
-        self.word_dim = word_dim
-        self.freeze_embeddings = freeze_embeddings
-        self.hidden = hidden
-        self.decoder_hidden = decoder_hidden
-        self.tag_dim = tag_dim
-        self.dropout = dropout
-        self.optimizer = optimizer
-        self.lr = lr
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.patience = patience
-        self.clip = clip
-        self.max_seconds = max_seconds
-        self.warm_start = warm_start
-        self.incremental_epochs = incremental_epochs
-        self.warm_optimizer = warm_optimizer
-        self.precision = precision
-        self.predict_batch_size = predict_batch_size
-        self.threads = threads
-        self.device = device
-        self.progress = progress
 
     def _net_kwargs(self) -> dict[str, Any]:
         return dict(freeze=self.freeze_embeddings, hidden=self.hidden, decoder_hidden=self.decoder_hidden,

@@ -1,4 +1,4 @@
-"""The training loop shared by the torch taggers.
+"""The torch taggers' training schedule, run by :func:`multitag_torch.training_loop.run_loop`.
 
 SGD (default, Shelmanov et al. 2021 appendix C): learning rate ``lr`` (0.1), halved after
 ``patience`` (3) epochs without improvement of the dev score, the best epoch's weights restored
@@ -15,11 +15,7 @@ previous run's optimiser (:attr:`History.optimizer_state`), learning rate includ
 """
 from __future__ import annotations
 
-import copy
-import logging
-import math
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import torch
@@ -27,9 +23,9 @@ from torch import nn
 
 from multitag.errors import MultitagError
 
-from . import precision as P
+from .training_loop import History, LoopSettings, StepLoss, run_loop
 
-log = logging.getLogger(__name__)
+__all__ = ["TrainConfig", "History", "train"]
 
 
 @dataclass
@@ -47,14 +43,15 @@ class TrainConfig:
     precision: str = "fp32"     # resolved: "fp32", "bf16" or "fp16"
     device: str = "cpu"
 
-
-@dataclass
-class History:
-    epochs: list[dict] = field(default_factory=list)
-    best_epoch: int = 0
-    best_score: float = -math.inf
-    seconds: float = 0.0
-    optimizer_state: dict | None = None  # the optimiser's state_dict at the end (for a warm start)
+    def loop_settings(self) -> LoopSettings:
+        """The schedule for :func:`run_loop`: sgd anneals on a plateau, adam stops; ties on the
+        score go to the lower loss; minus the mean per-sentence loss scores an epoch without dev."""
+        return LoopSettings(
+            max_epochs=self.max_epochs, patience=self.patience,
+            on_plateau="stop" if self.optimizer == "adam" else "anneal", anneal_factor=self.anneal_factor,
+            min_lr=self.min_lr, clip=self.clip if self.clip and self.clip > 0 else None,
+            max_seconds=self.max_seconds, precision=self.precision, device=self.device, ties_on_loss=True,
+            epoch_loss="item_mean", keep="state_dict", raise_on_divergence=True, progress=self.progress)
 
 
 def _optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -91,67 +88,11 @@ def train(model: nn.Module, batches: Callable[[], Iterable], loss_fn: Callable[[
             opt.load_state_dict(optimizer_state)
         except (ValueError, KeyError) as e:
             raise MultitagError(f"cannot continue with the previous optimiser state ({e}); set warm_optimizer=False") from e
-    scaler = P.grad_scaler(cfg.precision, cfg.device)
-    hist = History()
-    best_state = None
-    bad = 0
-    best_loss = math.inf
-    lr = opt.param_groups[0]["lr"] if optimizer_state is not None else cfg.lr
-    start = time.perf_counter()
-    for epoch in range(1, cfg.max_epochs + 1):
-        model.train()
-        total, count = 0.0, 0
-        it = batches()
-        if cfg.progress:
-            from tqdm import tqdm
-            it = tqdm(it, total=n_batches, desc=f"epoch {epoch}", leave=False)
-        for batch in it:
-            opt.zero_grad(set_to_none=True)
-            with P.autocast(cfg.precision, cfg.device):
-                losses = loss_fn(batch)
-            losses = losses.float()
-            loss = losses.mean()
-            scaler.scale(loss).backward()
-            if cfg.clip and cfg.clip > 0:
-                scaler.unscale_(opt)
-                nn.utils.clip_grad_norm_(params, cfg.clip)
-            scaler.step(opt)
-            scaler.update()
-            total += float(losses.detach().sum())
-            count += losses.shape[0]
-        model.eval()
-        train_loss = total / max(count, 1)
-        if not math.isfinite(train_loss):
-            raise MultitagError(f"training diverged (loss {train_loss}) in epoch {epoch}; lower lr or raise clip")
-        score = score_fn() if score_fn is not None else -train_loss
-        hist.epochs.append({"epoch": epoch, "loss": train_loss, "score": score, "lr": lr,
-                            "seconds": time.perf_counter() - start})
-        log.info("epoch %d loss %.4f score %.4f lr %.4g", epoch, train_loss, score, lr)
-        if cfg.progress:
-            print(f"epoch {epoch}: loss {train_loss:.4f} score {score:.4f} lr {lr:.4g} "
-                  f"({time.perf_counter() - start:.0f}s)", flush=True)
-        # a tie on the dev score (say F1 still 0 early on) counts as progress when the loss fell
-        if score > hist.best_score or (score == hist.best_score and train_loss < best_loss):
-            hist.best_score, hist.best_epoch, bad, best_loss = score, epoch, 0, train_loss
-            best_state = copy.deepcopy(model.state_dict())
-        else:
-            bad += 1
-        if bad >= cfg.patience:
-            if cfg.optimizer == "adam":
-                break
-            lr *= cfg.anneal_factor
-            if lr < cfg.min_lr:
-                break
-            if best_state is not None:
-                model.load_state_dict(best_state)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            bad = 0
-        if cfg.max_seconds is not None and time.perf_counter() - start > cfg.max_seconds:
-            break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    hist.seconds = time.perf_counter() - start
-    hist.optimizer_state = copy.deepcopy(opt.state_dict())
-    return hist
+
+    def step(batch, autocast) -> StepLoss:
+        with autocast():
+            losses = loss_fn(batch)
+        losses = losses.float()
+        return StepLoss(losses.mean(), losses.detach().sum(), losses.shape[0])
+
+    return run_loop(model, opt, batches, step, cfg.loop_settings(), score=score_fn, n_batches=n_batches)

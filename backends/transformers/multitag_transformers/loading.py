@@ -48,6 +48,29 @@ def _quiet() -> Iterator[None]:
         hf_logging.set_verbosity(level)
 
 
+_SAFE_WEIGHTS = ("model.safetensors", "model.safetensors.index.json")
+_PICKLE_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
+
+
+def weight_files(folder: str) -> tuple[bool, str | None]:
+    """``(has_safetensors, pickled)``: whether ``folder`` holds safetensors weights, and the name of
+    the pickle-based weights file (``pytorch_model.bin`` or its shard index) transformers would read
+    when it does not (None when it does, or when there is none)."""
+    names = set(os.listdir(folder))
+    if any(n in names for n in _SAFE_WEIGHTS):
+        return True, None
+    return False, next((n for n in _PICKLE_WEIGHTS if n in names), None)
+
+
+def _pickle_refused(model: str, weights: str) -> MultitagError:
+    return MultitagError(
+        f"cannot load the transformer checkpoint in {model!r}: its weights {weights} are a pickle, which "
+        "multitag reads only with torch.load(weights_only=True), and that refused it (it holds more than "
+        "tensors, which could run code, or it is damaged); a checkpoint you trust converts once to "
+        "safetensors with model.save_pretrained(DIR, safe_serialization=True) after "
+        "from_pretrained(DIR, weights_only=False)")
+
+
 def check_available(model: str) -> None:
     """Raise :class:`MultitagError` at once if ``model`` can be neither found on disk (a folder or the
     local Hugging Face cache) nor downloaded; reads at most the model's config."""
@@ -87,7 +110,10 @@ def load_pretrained(model: str, labels: list[str], **model_kwargs: Any):
         checkpoint has another head or none).
     model_kwargs
         More ``from_pretrained`` arguments (``use_safetensors=True`` for a saved tagger). Code
-        shipped with a checkpoint is never run (``trust_remote_code=False``).
+        shipped with a checkpoint is never run (``trust_remote_code=False``), and pickle-based
+        weights (``pytorch_model.bin``) are read only with ``torch.load(weights_only=True)``, which
+        builds tensors and plain containers and refuses anything else; a folder that also has
+        safetensors weights is read from those only.
     """
     from transformers import AutoConfig, AutoModelForTokenClassification, AutoTokenizer
 
@@ -99,6 +125,12 @@ def load_pretrained(model: str, labels: list[str], **model_kwargs: Any):
     if not local and (model.startswith((".", "/", "~")) or os.sep in model.strip("/").replace("/", "", 1)):
         raise MultitagError(f"transformer model folder {model!r} does not exist; pass an existing folder "
                             "or use the 'minilm' backend")
+    if model_kwargs.get("weights_only", True) is not True:
+        raise MultitagError("multitag never loads transformer weights with weights_only=False")
+    model_kwargs = {**model_kwargs, "weights_only": True}
+    safe, weights = weight_files(model) if local else (False, None)
+    if safe:
+        model_kwargs.setdefault("use_safetensors", True)  # a pytorch_model.bin beside them is never opened
     id2label = dict(enumerate(labels))
     label2id = {l: i for i, l in enumerate(labels)}
 
@@ -116,6 +148,8 @@ def load_pretrained(model: str, labels: list[str], **model_kwargs: Any):
     try:
         net, tok = attempt(True)
     except (OSError, ValueError) as e:
+        if local and weights is not None and ("pytorch_model" in str(e) or "pytorch checkpoint" in str(e)):
+            raise _pickle_refused(model, weights) from None
         if local:
             raise MultitagError(f"cannot load the transformer checkpoint in {model!r}: {e}") from None
         if _offline():

@@ -2,13 +2,10 @@
 ELECTRA, MiniLM, ...), softmax marginals per word, MC dropout on the last layer or on all layers."""
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import math
 import os
-import time
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Sequence
 
 import numpy as np
 import torch
@@ -18,13 +15,15 @@ from torch import nn
 from multitag.backend import Prediction, Tagger
 from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
+from multitag.param_ranges import NON_NEGATIVE, POSITIVE, at_least, check_ranges
 from multitag_torch import precision as P
 from multitag_torch.mc_dropout import find_modules, sample_linear, sampling
+from multitag_torch.process_state import seeded
+from multitag_torch.training_loop import LoopSettings, StepLoss, epoch_limit, run_loop
 from multitag_transformers.loading import check_available, load_pretrained
 from multitag_transformers.windows import IGNORE, Chunk, WindowEncoder, length_batches
 
 HISTORY_FILE = "history.json"
-log = logging.getLogger("multitag_transformers")
 
 
 class TransformerTagger(Tagger):
@@ -93,7 +92,7 @@ class TransformerTagger(Tagger):
 
     mc_modes = ("last", "all")
     partial_training = True
-    warm_start = True
+    supports_warm_start = True
     hidden_states = True
 
     def __init__(self, *, labels: Sequence[str], seed: int = 0, model: str | None = None, epochs: int = 4,
@@ -170,13 +169,9 @@ class TransformerTagger(Tagger):
     def _autocast(self):
         return P.autocast(self._precision(), self.device_)
 
-    @contextlib.contextmanager
-    def _seeded(self, offset: int = 0) -> Iterator[None]:
+    def _seeded(self, offset: int = 0) -> ContextManager[None]:
         """Seed torch's RNGs for the block without disturbing the caller's RNG state."""
-        devices = [self.device_] if getattr(self, "device_", None) is not None and self.device_.type == "cuda" else []
-        with torch.random.fork_rng(devices=[d.index or 0 for d in devices]):
-            torch.manual_seed(int(self.seed) + offset)
-            yield
+        return seeded(int(self.seed) + offset, device=getattr(self, "device_", None))
 
     # ------------------------------------------------------------------ batches
     def _collate(self, chunks: Sequence[Chunk], idx: Sequence[int], labels: Sequence[np.ndarray] | None = None):
@@ -333,9 +328,12 @@ class TransformerTagger(Tagger):
     def check(self) -> None:
         """Fail at once when the checkpoint is neither on disk nor downloadable, or an option is
         invalid (before any training)."""
-        n = self.incremental_epochs
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
-            raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
+        check_ranges(self, {
+            "epochs": at_least(0), "max_epochs": at_least(0), "patience": at_least(0), "learning_rate": POSITIVE,
+            "weight_decay": NON_NEGATIVE, "batch_size": at_least(1), "min_batch_size": at_least(1),
+            "min_steps_per_epoch": at_least(0), "max_steps": at_least(1, optional=True),
+            "max_length": at_least(3, optional=True), "window_stride": at_least(1, optional=True),
+            "predict_batch_size": at_least(1), "incremental_epochs": at_least(0, optional=True)})
         P.resolve(self.precision, self._torch_device())
         check_available(self.model)
 
@@ -383,9 +381,7 @@ class TransformerTagger(Tagger):
             dev = Corpus([s for s in dev if s.is_fully_annotated and len(s)], name=dev.name)
             if not len(dev):
                 raise MultitagError("early stopping needs dev sentences that are fully annotated; the dev corpus has none")
-        n_epochs = int(self.max_epochs if use_dev else self.epochs)
-        if warm and self.incremental_epochs is not None:
-            n_epochs = int(self.incremental_epochs)
+        n_epochs = epoch_limit(int(self.max_epochs if use_dev else self.epochs), self.incremental_epochs, warm)
         total = n_epochs * steps_per_epoch
         if self.max_steps:
             total = min(total, int(self.max_steps))
@@ -402,58 +398,34 @@ class TransformerTagger(Tagger):
             for g in opt.param_groups:  # the schedule restarts at learning_rate
                 g["lr"] = g["initial_lr"] = float(self.learning_rate)
         sched = get_linear_schedule_with_warmup(opt, 0, max(1, total))
-        precision = self._precision()
-        scaler = P.grad_scaler(precision, self.device_)
         n_labels = len(self.labels)
         gen = torch.Generator().manual_seed(int(self.seed))
-        history: list[dict] = []
-        best_f1, best_state, bad, step = -1.0, None, 0, 0
-        for epoch in range(n_epochs):
-            if step >= total:
-                break
-            t0 = time.perf_counter()
-            net.train()
+
+        def batches():
             order = torch.randperm(len(chunks), generator=gen).tolist()
-            losses = []
             for s in range(0, len(order), bs):
-                if step >= total:
-                    break
-                batch = self._collate(chunks, order[s:s + bs], targets)
-                with P.autocast(precision, self.device_):
-                    logits = net(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-                # the loss of the token-classification head, from float32 logits
-                loss = F.cross_entropy(logits.float().reshape(-1, n_labels), batch["labels"].reshape(-1),
-                                       ignore_index=IGNORE)
-                scaler.scale(loss).backward()
-                scaler.unscale_(opt)
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                scaler.step(opt)
-                scaler.update()
-                sched.step()
-                opt.zero_grad(set_to_none=True)
-                losses.append(float(loss.detach()))
-                step += 1
-                if step % 25 == 0:
-                    log.info("step %d/%d (epoch %d) loss %.4f, %.0fs", step, total, epoch + 1,
-                             float(np.mean(losses[-25:])), time.perf_counter() - t0)
-            net.eval()
-            rec = {"epoch": epoch + 1, "steps": step, "batch_size": bs, "loss": float(np.mean(losses)) if losses else None,
-                   "seconds": time.perf_counter() - t0}
+                yield self._collate(chunks, order[s:s + bs], targets)
+
+        def step(batch, autocast) -> StepLoss:
+            with autocast():
+                logits = net(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            # the loss of the token-classification head, from float32 logits
+            loss = F.cross_entropy(logits.float().reshape(-1, n_labels), batch["labels"].reshape(-1),
+                                   ignore_index=IGNORE)
+            return StepLoss(loss, loss.detach())
+
+        settings = LoopSettings(max_epochs=n_epochs, max_steps=total, patience=int(self.patience), clip=1.0,
+                                precision=self._precision(), device=str(self.device_), loss_as_score=False,
+                                epoch_loss="batch_mean", log_every=25)
+        run = run_loop(net, opt, batches, step, settings, score=(lambda: self._dev_f1(dev)) if use_dev else None,
+                       scheduler=sched)
+        history = []
+        for e in run.epochs:
+            rec = {"epoch": e["epoch"], "steps": e["steps"], "batch_size": bs, "loss": e["loss"],
+                   "seconds": e["train_seconds"]}
             if use_dev:
-                f1 = self._dev_f1(dev)
-                rec["dev_f1"] = f1
-                if f1 > best_f1:
-                    best_f1, bad = f1, 0
-                    best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-                else:
-                    bad += 1
+                rec["dev_f1"] = e["score"]
             history.append(rec)
-            log.info("epoch %s", rec)
-            if use_dev and bad >= int(self.patience):
-                break
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        net.eval()
         self.history_ = history
         # kept only when a later warm fit will use it (AdamW's moments are twice the model's size)
         self.optimizer_state_ = opt.state_dict() if self.warm_start and self.warm_optimizer else None

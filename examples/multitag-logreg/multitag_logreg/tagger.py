@@ -54,6 +54,7 @@ class LogRegTagger(Tagger):
     mc_modes = ()
     partial_training = True
     hidden_states = False
+    supports_warm_start = False   # a capability (every fit starts again), not a constructor parameter
 
     def __init__(self, *, labels: Sequence[str], seed: int = 0, C: float = 1.0, max_iter: int = 200, window: int = 1):
         self.labels = labels

@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from multitag.annotation.levels import DEFAULT_LEVEL, get_level
 from multitag.errors import MultitagError
 
 FORMATS = ("labelstudio", "doccano", "conll", "jsonl")
@@ -28,7 +29,7 @@ class TaskRef:
     round: int | None = None
     queries: list[int] = field(default_factory=list)
     asked: list[int] = field(default_factory=list)
-    unit: str = "sentence"
+    unit: str = DEFAULT_LEVEL
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -54,7 +55,7 @@ class TaskRef:
             raise MultitagError(f"{where}: a damaged multitag reference (no \"{missing}\")")
         ref = cls(project=str(d["project"]), sentence=whole("sentence", d["sentence"]), hash=str(d["hash"]),
                   round=None if d.get("round") is None else whole("round", d["round"]),
-                  queries=whole_list("queries"), asked=whole_list("asked"), unit=str(d.get("unit", "sentence")))
+                  queries=whole_list("queries"), asked=whole_list("asked"), unit=str(d.get("unit", DEFAULT_LEVEL)))
         return ref
 
 
@@ -74,13 +75,9 @@ class Task:
     annotated: bool = False                    # tags are annotations (an export), not predictions
 
     def asked_text(self) -> str:
-        """The sentence with the asked tokens marked: ``He flew to New [[York]] today``."""
-        if self.ref.unit == "sentence" or not self.ref.asked:
-            return "Annotate every entity in the sentence."
-        asked = set(self.ref.asked)
-        marked = " ".join(f"[[{t}]]" if i in asked else t for i, t in enumerate(self.tokens))
-        what = "each marked word, and the whole entity it belongs to" if self.ref.unit == "entity" else "each marked word"
-        return f"Label {what}: {marked}"
+        """What the task asks, with the asked tokens marked: ``Label each marked word: He flew to New
+        [[York]] today`` (the level's :meth:`~multitag.annotation.levels.AnnotationLevel.instruction`)."""
+        return get_level(self.ref.unit).instruction(self.tokens, self.ref.asked)
 
 
 @dataclass

@@ -38,11 +38,11 @@ def _stable(path):
 
 
 def test_a_killed_incremental_run_resumes_with_the_same_weights(tmp_path, data):
-    run_experiment(_config(data), str(tmp_path / "full"), progress=False, report=False)
+    run_experiment(_config(data), str(tmp_path / "full"), progress=False)
     out = tmp_path / "cut"
-    r = run_experiment(_config(data), str(out), progress=False, report=False, stop_after=2)
+    r = run_experiment(_config(data), str(out), progress=False, stop_after=2)
     assert r["stopped"]
-    run_experiment(_config(data), str(out), progress=False, report=False)
+    run_experiment(_config(data), str(out), progress=False)
     assert _stable(str(out / "results.jsonl")) == _stable(str(tmp_path / "full" / "results.jsonl"))
     for folder in os.listdir(out / "checkpoints"):
         for model in os.listdir(out / "checkpoints" / folder):
@@ -52,13 +52,13 @@ def test_a_killed_incremental_run_resumes_with_the_same_weights(tmp_path, data):
 
 def test_incremental_fits_continue_from_the_previous_weights(tmp_path, data):
     # with no incremental epoch allowed, every later fit keeps the first fit's weights exactly
-    run_experiment(_config(data, incremental_epochs=0), str(tmp_path / "o"), progress=False, report=False)
+    run_experiment(_config(data, incremental_epochs=0), str(tmp_path / "o"), progress=False)
     recs = [r for r in ResultsStore(str(tmp_path / "o" / "results.jsonl")).load() if r.model == "bilstm"]
     assert recs[0].f1 > 0.3, "the first fit learned something"
     assert len({(r.precision, r.recall, r.f1) for r in recs}) == 1, "the model did not change after its first fit"
     assert len({r.tokens_annotated for r in recs}) == len(recs), "while the labeled set grew"
     # and with epochs, it does learn from the new rounds
-    run_experiment(_config(data, incremental_epochs=2), str(tmp_path / "p"), progress=False, report=False)
+    run_experiment(_config(data, incremental_epochs=2), str(tmp_path / "p"), progress=False)
     recs = [r for r in ResultsStore(str(tmp_path / "p" / "results.jsonl")).load() if r.model == "bilstm"]
     assert len({r.f1 for r in recs}) > 1
 

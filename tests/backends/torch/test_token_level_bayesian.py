@@ -56,7 +56,7 @@ def test_bald_and_vr_run_at_entity_and_token_level_in_compare(tmp_path):
     config = ExperimentConfig(data=str(d), backends=["bilstm"], strategies=["bald", "vr"], levels=["entity", "token"],
                               training_modes=["mask"], initial_size="10%", schedule="5%x2", valid="none",
                               mc_samples=4, params={"bilstm": PARAMS})
-    run_experiment(config, str(tmp_path / "out"), progress=False, report=False)
+    run_experiment(config, str(tmp_path / "out"), progress=False)
     recs = ResultsStore(str(tmp_path / "out" / "results.jsonl")).load()
     assert {(r.strategy, r.level) for r in recs} == {(s, lv) for s in ("bald", "vr") for lv in ("entity", "token")}
     for r in recs:

@@ -62,7 +62,7 @@ def test_initial_lm_seed_set_takes_the_smallest_margin_sentences(tmp_path, tiny_
     config = ExperimentConfig(data=str(data), backends=["count"], strategies=["random"], seeds=[0], initial_size="1",
                               schedule="1%x1", valid="none", initials=["lm"], initial_lm=tiny_mlm)
     with registry.registered("count", CountTagger):
-        run_experiment(config, str(tmp_path / "out"), progress=False, report=False)
+        run_experiment(config, str(tmp_path / "out"), progress=False)
     first = [r for r in [r.to_json() for r in ResultsStore(str(tmp_path / "out" / "results.jsonl")).load()] if r["iteration"] == 0][0]
     assert first["initial_selected"] == [hardest.id]
     assert first["sentences_annotated"] == 1 and first["tokens_annotated"] == len(hardest)

@@ -82,7 +82,7 @@ def test_the_drivers_own_error_ends_the_grid_and_is_not_a_failed_run(tmp_path, d
     config = ExperimentConfig(data=data_dir, backends=[count_backend], strategies=["random", "bt"], seeds=[0],
                               initial_size="10%", schedule="5%x2", valid="none")
     with pytest.raises(MultitagError, match="No space left on device"):
-        run_experiment(config, str(tmp_path / "out"), progress=False, report=False)
+        run_experiment(config, str(tmp_path / "out"), progress=False)
     assert len(calls) == 1                       # the first write failed, and nothing ran after it
     assert not (tmp_path / "out" / "failed").exists()
 
@@ -123,11 +123,11 @@ def test_default_threads_per_worker_fill_the_cores(monkeypatch):
 def test_one_progress_bar_counts_every_iteration_of_the_grid(tmp_path, data_dir, count_backend, capsys):
     config = ExperimentConfig(data=data_dir, backends=[count_backend], strategies=["random", "bt"], seeds=[0, 1],
                               initial_size="10%", schedule="5%x2", valid="none")
-    run_experiment(config, str(tmp_path / "out"), progress=True, report=False)
+    run_experiment(config, str(tmp_path / "out"), progress=True)
     err = capsys.readouterr().err
     assert "12/12" in err and "/13" not in err     # 4 runs x 3 iterations, one bar
     assert "runs 0/4 done" in err and "runs 4/4 done" in err
-    run_experiment(config, str(tmp_path / "out"), progress=True, report=False)   # resumed: starts full
+    run_experiment(config, str(tmp_path / "out"), progress=True)   # resumed: starts full
     err = capsys.readouterr().err
     assert "runs 4/4 done" in err and "12/12" in err
 

@@ -92,7 +92,7 @@ def sequential_reference(site, tmp_path_factory):
         key = json.dumps([backend, level, kw], sort_keys=True)
         if key not in cache:
             out = str(root / f"seq-{len(cache)}")
-            run_experiment(_config(str(data), backend, levels=[level], **kw), out, progress=False, report=False)
+            run_experiment(_config(str(data), backend, levels=[level], **kw), out, progress=False)
             cache[key] = _comparable(out)
         return cache[key]
 
@@ -108,7 +108,7 @@ def test_records_on_two_workers_equal_the_sequential_run(cluster, sequential_ref
     out = str(tmp_path / "dask")
     result = run_experiment(_config(sequential_reference.data, "dcount", levels=[level], strategies=strategies), out,
                             progress=False,
-                            report=False, execution=Execution(scheduler=client.scheduler.address))
+                            execution=Execution(scheduler=client.scheduler.address))
     assert result["failed"] == 0 and result["runs"] == 6
     got = _comparable(out)
     assert got == ref
@@ -145,7 +145,7 @@ def test_a_one_worker_cluster_starts_the_costlier_runs_first(site, sequential_re
         with distributed.Client(c) as client:
             client.wait_for_workers(1, timeout=120)
             result = run_experiment(_config(sequential_reference.data, "dcount", strategies=["random", "mnlp"]),
-                                    str(tmp_path / "out"), progress=False, report=False,
+                                    str(tmp_path / "out"), progress=False,
                                     execution=Execution(scheduler=client.scheduler.address))
     finally:
         c.close()
@@ -165,16 +165,16 @@ def test_the_full_data_reference_is_a_task_beside_the_runs(cluster, sequential_r
     _, client = cluster
     kw = dict(strategies=["random", "mnlp"], seeds=1, full_reference=True)
     seq, dask = str(tmp_path / "seq"), str(tmp_path / "dask")
-    run_experiment(_config(sequential_reference.data, "dcount", **kw), seq, progress=False, report=False)
+    run_experiment(_config(sequential_reference.data, "dcount", **kw), seq, progress=False)
     capsys.readouterr()
-    result = run_experiment(_config(sequential_reference.data, "dcount", **kw), dask, progress=False, report=False,
+    result = run_experiment(_config(sequential_reference.data, "dcount", **kw), dask, progress=False,
                             execution=Execution(scheduler=client.scheduler.address))
     assert "full-data reference: training dcount on the whole pool (a task of its own" in capsys.readouterr().err
     assert result["failed"] == 0 and result["runs"] == 3          # two runs and the reference
     assert _references(dask) == _references(seq) and set(_references(seq)) == {"dcount"}
     assert _comparable(dask) == _comparable(seq)
     # resumed with everything on disk: nothing is trained again
-    again = run_experiment(_config(sequential_reference.data, "dcount", **kw), dask, progress=False, report=False,
+    again = run_experiment(_config(sequential_reference.data, "dcount", **kw), dask, progress=False,
                            execution=Execution(scheduler=client.scheduler.address))
     assert again["runs"] == 2 and len(ResultsStore(os.path.join(dask, "results.jsonl")).load()) == 1 + 2 * 4
 
@@ -220,7 +220,7 @@ def test_a_worker_killed_mid_run_is_retried_elsewhere_and_resumes(cluster, seque
     def drive():
         try:
             box["result"] = run_experiment(_config(sequential_reference.data, "dcount-slow", **kw), out, progress=False,
-                                           report=False, execution=Execution(scheduler=client.scheduler.address))
+                                           execution=Execution(scheduler=client.scheduler.address))
         except BaseException as e:  # pragma: no cover - shown by the assertion below
             box["error"] = e
 
@@ -353,3 +353,20 @@ def test_gpu_workers_get_their_own_gpu_and_runs_the_gpu_resource(site, sequentia
                                   "--out", str(tmp_path / "o2"), "--no-progress", "--workers", "3", "--gpus-per-run", "1"])
     assert r.exit_code == 2 and "needs 3 GPUs, and this machine has 2 GPUs" in r.output
     assert not (tmp_path / "o2").exists()                  # refused before anything was written
+
+
+def test_a_mismatch_grid_with_a_successor_schedule_and_pseudo_labels_on_two_workers_equals_sequential(
+        cluster, sequential_reference, tmp_path):
+    _, client = cluster
+    kw = dict(successors=["dcount-slow", "dcount-failing"], successor_every=2, successor_pseudo_labels="20%",
+              params={"dcount-slow": {"delay": 0.0}, "dcount-failing": {"fail_seed": 99}}, strategies=["mnlp", "random"],
+              schedule="5%x3")
+    ref = sequential_reference("dcount", **kw)
+    out = str(tmp_path / "dask")
+    result = run_experiment(_config(sequential_reference.data, "dcount", **kw), out, progress=False,
+                            execution=Execution(scheduler=client.scheduler.address))
+    assert result["failed"] == 0
+    got = _comparable(out)
+    assert got == ref
+    succ_iterations = sorted({(k[-2], k[-1]) for k in got if k[-3] == "successor"})
+    assert succ_iterations == [(m, i) for m in ("dcount-failing", "dcount-slow") for i in (0, 2, 3)]

@@ -11,6 +11,7 @@ from multitag.experiments.config import ExperimentConfig
 from multitag.experiments.results import ResultsStore
 from multitag.experiments.runner import run_experiment
 from multitag.loop import ActiveLearner
+from multitag.report import write_report
 from multitag.strategies import get_strategy
 
 
@@ -45,7 +46,7 @@ def test_rounds_through_the_learner_alone_equal_the_simulation(tmp_path, data_di
     config = ExperimentConfig(data=data_dir, backends=[count_backend], strategies=[strategy], seeds=[seed],
                               levels=[level], training_modes=["mask"], initial_size="10%",
                               schedule=f"{budget_pct}%x{rounds}", valid="none")
-    run_experiment(config, str(tmp_path / "sim"), progress=False, report=False)
+    run_experiment(config, str(tmp_path / "sim"), progress=False)
     sim = sorted(ResultsStore(str(tmp_path / "sim" / "results.jsonl")).load(), key=lambda r: r.iteration)
 
     ds = load_dataset(data_dir)
@@ -106,10 +107,11 @@ def test_same_seed_same_seed_set_and_other_seeds_differ(data_dir):
 def test_an_exhausted_pool_stops_the_run_with_a_note(tmp_path, data_dir, count_backend):
     config = ExperimentConfig(data=data_dir, backends=[count_backend], strategies=["random"], seeds=[0],
                               initial_size="10%", schedule="40%x99999", valid="none")
-    run_experiment(config, str(tmp_path / "o"), progress=False, report=True)
+    result = run_experiment(config, str(tmp_path / "o"), progress=False)
+    write_report(str(tmp_path / "o"), data=result["dataset"])
     recs = sorted(ResultsStore(str(tmp_path / "o" / "results.jsonl")).load(), key=lambda r: r.iteration)
     assert len(recs) <= 5, "the run stops when nothing is left, not after 99,999 fits"
     assert recs[-1].tokens_fraction == 1.0 and recs[-1].note and "exhausted" in recs[-1].note
     # running it again finds the run finished
-    run_experiment(config, str(tmp_path / "o"), progress=False, report=False)
+    run_experiment(config, str(tmp_path / "o"), progress=False)
     assert len(ResultsStore(str(tmp_path / "o" / "results.jsonl")).load()) == len(recs)

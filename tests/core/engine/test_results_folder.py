@@ -16,6 +16,7 @@ from multitag.experiments.config import ExperimentConfig
 from multitag.experiments.outdir import OutLock
 from multitag.experiments.results import ResultsStore
 from multitag.experiments.runner import run_experiment
+from multitag.report import write_report
 from support.cli_output import the_one_error
 
 _spec = importlib.util.spec_from_file_location("small_disk", os.path.join(os.path.dirname(__file__), "small_disk.py"))
@@ -155,16 +156,17 @@ def test_an_iteration_cut_mid_write_resumes_without_duplicates(tmp_path, data_di
                                 seeds=[0], initial_size="10%", schedule="5%x4", valid="none")
 
     full = tmp_path / "full"
-    run_experiment(config(), str(full), progress=False, report=False)
+    run_experiment(config(), str(full), progress=False)
     cut = tmp_path / "cut"
-    run_experiment(config(), str(cut), progress=False, report=False, stop_after=3)
+    run_experiment(config(), str(cut), progress=False, stop_after=3)
     path = cut / "results.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
     assert len(lines) == 6   # 3 iterations x (acquisition + successor)
     # the last group was cut: its acquisition record is complete, its successor record half-written
     path.write_bytes(b"".join(lines[:5]) + lines[5][: len(lines[5]) // 2])
     assert len(ResultsStore(str(path)).load()) == 4, "the incomplete group is dropped"
-    run_experiment(config(), str(cut), progress=False, report=True)
+    result = run_experiment(config(), str(cut), progress=False)
+    write_report(str(cut), data=result["dataset"])
     recs = ResultsStore(str(path)).load()
     assert len(recs) == len({r.key() for r in recs}) == 10
     assert _stable(str(path)) == _stable(str(full / "results.jsonl"))

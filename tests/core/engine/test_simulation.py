@@ -7,7 +7,7 @@ from multitag.errors import CompatibilityError, MultitagError
 from multitag.annotation.budget import parse_initial_size, parse_schedule
 from multitag.experiments.config import ExperimentConfig
 from multitag.experiments.results import ResultsStore
-from multitag.experiments.runner import run_experiment
+from support.experiments import run_and_report
 
 STABLE = ("strategy", "seed", "role", "model", "iteration", "tokens_annotated", "sentences_annotated",
           "precision", "recall", "f1", "selected", "entities_annotated", "estimated_seconds")
@@ -26,16 +26,16 @@ def stable(records):
 
 def test_resumed_run_ends_with_the_numbers_of_an_uninterrupted_one(tmp_path, data_dir, count_backend):
     full = tmp_path / "full"
-    run_experiment(config(data_dir, count_backend), str(full), progress=False)
+    run_and_report(config(data_dir, count_backend), str(full), progress=False)
     resumed = tmp_path / "resumed"
-    r = run_experiment(config(data_dir, count_backend), str(resumed), progress=False, stop_after=7)
+    r = run_and_report(config(data_dir, count_backend), str(resumed), progress=False, stop_after=7)
     assert r["stopped"]
     partial = [r.to_json() for r in ResultsStore(str(resumed / "results.jsonl")).load()]
     assert 0 < len(partial) < len([r.to_json() for r in ResultsStore(str(full / "results.jsonl")).load()])
     # a crash in the middle of a write leaves a cut line; it must be dropped, not break the resume
     with open(resumed / "results.jsonl", "a") as fh:
         fh.write('{"strategy": "mnlp", "iteration": 9')
-    run_experiment(config(data_dir, count_backend), str(resumed), progress=False)
+    run_and_report(config(data_dir, count_backend), str(resumed), progress=False)
     a = [r.to_json() for r in ResultsStore(str(full / "results.jsonl")).load()]
     b = [r.to_json() for r in ResultsStore(str(resumed / "results.jsonl")).load()]
     assert len(a) == len(b) == 3 * 2 * 5
@@ -44,8 +44,8 @@ def test_resumed_run_ends_with_the_numbers_of_an_uninterrupted_one(tmp_path, dat
 
 def test_same_seed_same_selections_and_seeds_differ(tmp_path, data_dir, count_backend):
     c = config(data_dir, count_backend, strategies=["random", "bt"])
-    run_experiment(c, str(tmp_path / "a"), progress=False, report=False)
-    run_experiment(c, str(tmp_path / "b"), progress=False, report=False)
+    run_and_report(c, str(tmp_path / "a"), progress=False)
+    run_and_report(c, str(tmp_path / "b"), progress=False)
     a = [r.to_json() for r in ResultsStore(str(tmp_path / "a" / "results.jsonl")).load()]
     b = [r.to_json() for r in ResultsStore(str(tmp_path / "b" / "results.jsonl")).load()]
     assert stable(a) == stable(b)
@@ -54,7 +54,7 @@ def test_same_seed_same_selections_and_seeds_differ(tmp_path, data_dir, count_ba
 
 
 def test_records_have_the_promised_fields_and_budget_accounting(tmp_path, data_dir, count_backend):
-    run_experiment(config(data_dir, count_backend, strategies=["mnlp"], seeds=[0]), str(tmp_path / "o"), progress=False)
+    run_and_report(config(data_dir, count_backend, strategies=["mnlp"], seeds=[0]), str(tmp_path / "o"), progress=False)
     recs = [r.to_json() for r in ResultsStore(str(tmp_path / "o" / "results.jsonl")).load()]
     for k in ("backend", "strategy", "seed", "role", "model", "iteration", "tokens_annotated", "tokens_fraction",
               "sentences_annotated", "precision", "recall", "f1", "train_seconds", "predict_seconds", "select_seconds"):
@@ -83,11 +83,11 @@ def test_incompatible_single_run_is_refused_before_training(tmp_path, data_dir):
     with registry.registered("nosamples", NoSamples):
         c = config(data_dir, "nosamples", strategies=["bald"], seeds=[0])
         with pytest.raises(CompatibilityError, match="bald.*MC-dropout|MC-dropout.*nosamples"):
-            run_experiment(c, str(tmp_path / "x"), progress=False)
+            run_and_report(c, str(tmp_path / "x"), progress=False)
         assert not os.path.exists(tmp_path / "x" / "results.jsonl")
         # in a grid, the incompatible pair is listed and the rest runs
         c = config(data_dir, "nosamples", strategies=["bald", "mnlp"], seeds=[0])
-        run_experiment(c, str(tmp_path / "y"), progress=False, report=False)
+        run_and_report(c, str(tmp_path / "y"), progress=False)
         recs = [r.to_json() for r in ResultsStore(str(tmp_path / "y" / "results.jsonl")).load()]
         assert {r["strategy"] for r in recs} == {"mnlp"}
 
@@ -95,7 +95,7 @@ def test_incompatible_single_run_is_refused_before_training(tmp_path, data_dir):
 def test_successors_are_trained_on_the_same_labeled_set(tmp_path, data_dir, count_backend):
     c = config(data_dir, count_backend, strategies=["mnlp"], seeds=[0], successors=[count_backend],
                params={count_backend: {"alpha": 0.5}})
-    run_experiment(c, str(tmp_path / "m"), progress=False, report=False)
+    run_and_report(c, str(tmp_path / "m"), progress=False)
     recs = [r.to_json() for r in ResultsStore(str(tmp_path / "m" / "results.jsonl")).load()]
     by = {(r["role"], r["iteration"]): r for r in recs}
     for it in range(5):
@@ -104,15 +104,15 @@ def test_successors_are_trained_on_the_same_labeled_set(tmp_path, data_dir, coun
 
 
 def test_a_different_config_on_the_same_out_is_refused(tmp_path, data_dir, count_backend):
-    run_experiment(config(data_dir, count_backend, strategies=["random"], seeds=[0]), str(tmp_path / "o"), progress=False)
+    run_and_report(config(data_dir, count_backend, strategies=["random"], seeds=[0]), str(tmp_path / "o"), progress=False)
     with pytest.raises(MultitagError, match="different experiment.*schedule"):
-        run_experiment(config(data_dir, count_backend, strategies=["random"], seeds=[0], schedule="2%x3"),
+        run_and_report(config(data_dir, count_backend, strategies=["random"], seeds=[0], schedule="2%x3"),
                        str(tmp_path / "o"), progress=False)
 
 
 def test_valid_fraction_of_labeled_set_is_held_out(tmp_path, data_dir, count_backend):
-    run_experiment(config(data_dir, count_backend, strategies=["random"], seeds=[0], valid="25%"),
-                   str(tmp_path / "v"), progress=False, report=False)
+    run_and_report(config(data_dir, count_backend, strategies=["random"], seeds=[0], valid="25%"),
+                   str(tmp_path / "v"), progress=False)
     recs = [r.to_json() for r in ResultsStore(str(tmp_path / "v" / "results.jsonl")).load()]
     for r in recs:
         assert r["valid_sentences"] == round(r["sentences_annotated"] * 0.25)
@@ -120,7 +120,7 @@ def test_valid_fraction_of_labeled_set_is_held_out(tmp_path, data_dir, count_bac
 
 
 def test_full_reference_gives_tokens_to_reach(tmp_path, data_dir, count_backend):
-    run_experiment(config(data_dir, count_backend, strategies=["mnlp"], seeds=[0], full_reference=True),
+    run_and_report(config(data_dir, count_backend, strategies=["mnlp"], seeds=[0], full_reference=True),
                    str(tmp_path / "r"), progress=False)
     text = (tmp_path / "r" / "summary.md").read_text()
     assert "full-data F1" in text

@@ -110,7 +110,7 @@ def _run(tmp_path, data_dir, backend, **kw):
                 schedule="5%x3", valid="none")
     base.update(kw)
     out = tmp_path / ("o" + str(abs(hash(str(sorted(kw.items()))))))
-    run_experiment(ExperimentConfig(**base), str(out), progress=False, report=False)
+    run_experiment(ExperimentConfig(**base), str(out), progress=False)
     return sorted((r.to_json() for r in ResultsStore(str(out / "results.jsonl")).load()),
                   key=lambda r: (r["level"], r["iteration"]))
 

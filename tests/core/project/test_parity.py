@@ -25,7 +25,7 @@ def test_a_scripted_project_makes_the_selections_of_compare(tmp_path, count_back
     config = ExperimentConfig(data=data_dir, backends=[count_backend], strategies=[strategy], seeds=[seed],
                               levels=[level], training_modes=["mask"], initial_size=f"{SEED_PCT}%",
                               schedule=f"{ROUND_PCT}%x{ROUNDS}", valid="none", query_mode="batch")
-    run_experiment(config, str(tmp_path / "sim"), progress=False, report=False)
+    run_experiment(config, str(tmp_path / "sim"), progress=False)
     sim = sorted(ResultsStore(str(tmp_path / "sim" / "results.jsonl")).load(), key=lambda r: r.iteration)
     pool_tokens = sum(len(s) for s in gold)
 

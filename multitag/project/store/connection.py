@@ -1,5 +1,5 @@
-"""The project store: one SQLite file (``P/project.sqlite``) holding a project's text, rounds,
-queries, annotations, models and gold set.
+"""The connection to a project's store: one SQLite file (``P/project.sqlite``) holding its text,
+rounds, queries, annotations, models and gold set.
 
 * WAL mode with a busy timeout, so readers never block and two shells importing and querying at
   once wait for each other instead of failing; every change is one ``BEGIN IMMEDIATE`` transaction,
@@ -17,127 +17,11 @@ import sqlite3
 from typing import Any, Iterator
 
 from multitag.errors import MultitagError
-
-DB_NAME = "project.sqlite"
-SCHEMA_VERSION = 2
-
-SCHEMA_V1 = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE documents (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    text TEXT NOT NULL
-);
-CREATE TABLE sentences (
-    id INTEGER PRIMARY KEY,            -- 1-based; the pool order
-    document_id INTEGER NOT NULL REFERENCES documents(id),
-    offset INTEGER NOT NULL,           -- character offset of the sentence in its document
-    text TEXT NOT NULL,
-    tokens TEXT NOT NULL,              -- JSON list of str
-    starts TEXT NOT NULL,              -- JSON list of int: character offsets in text
-    ends TEXT NOT NULL,
-    pos TEXT,                          -- JSON list of str, or NULL
-    hash TEXT NOT NULL,                -- sha256 of text and tokens: a task names it
-    source TEXT NOT NULL               -- file:line it was read from
-);
-CREATE TABLE eval_sentences (
-    id INTEGER PRIMARY KEY,
-    tokens TEXT NOT NULL,
-    tags TEXT NOT NULL,
-    pos TEXT,
-    source TEXT NOT NULL
-);
-CREATE TABLE rounds (
-    id INTEGER PRIMARY KEY,            -- 0: the annotations that came with the text
-    kind TEXT NOT NULL,                -- 'text' | 'seed' | 'query'
-    created TEXT NOT NULL,
-    strategy TEXT,
-    level TEXT NOT NULL,
-    budget INTEGER,
-    model_id INTEGER REFERENCES models(id),
-    labeled_hash TEXT,                 -- the labeled set the round was chosen from
-    train_seconds REAL,
-    predict_seconds REAL,
-    select_seconds REAL
-);
-CREATE TABLE queries (
-    id INTEGER PRIMARY KEY,
-    round_id INTEGER NOT NULL REFERENCES rounds(id),
-    sentence_id INTEGER NOT NULL REFERENCES sentences(id),
-    tokens TEXT NOT NULL,              -- JSON list of the asked positions
-    unit TEXT NOT NULL,                -- 'sentence' | 'entity' | 'token'
-    score REAL,
-    rank INTEGER NOT NULL,
-    created TEXT NOT NULL
-);
-CREATE TABLE imports (
-    id INTEGER PRIMARY KEY,
-    sha256 TEXT NOT NULL UNIQUE,       -- a file imported twice is recognised
-    path TEXT NOT NULL,
-    format TEXT NOT NULL,
-    created TEXT NOT NULL,
-    tasks INTEGER NOT NULL,
-    tokens INTEGER NOT NULL
-);
-CREATE TABLE annotations (
-    id INTEGER PRIMARY KEY,
-    sentence_id INTEGER NOT NULL REFERENCES sentences(id),
-    token INTEGER NOT NULL,
-    tag TEXT NOT NULL,
-    round_id INTEGER NOT NULL REFERENCES rounds(id),
-    query_id INTEGER REFERENCES queries(id),
-    annotator TEXT,
-    import_id INTEGER REFERENCES imports(id),
-    created TEXT NOT NULL,
-    superseded_by INTEGER REFERENCES annotations(id)
-);
-CREATE INDEX annotations_current ON annotations(sentence_id, token) WHERE superseded_by IS NULL;
-CREATE TABLE models (
-    id INTEGER PRIMARY KEY,
-    round_id INTEGER,                  -- the round it chose (set when the round is written)
-    path TEXT NOT NULL,                -- folder under the project, written through the model template
-    labeled_hash TEXT NOT NULL,        -- the labeled set it was trained on
-    created TEXT NOT NULL,
-    train_sentences INTEGER NOT NULL,
-    train_tokens INTEGER NOT NULL,
-    train_seconds REAL NOT NULL,
-    f1 REAL, precision REAL, recall REAL  -- on the gold evaluation set, when there is one
-);
-"""
-
-#: version 2: the annotation page (``multitag serve``): leases (a task held by one annotator until
-#: it expires), retracted answers (undo), and who made an import
-MIGRATION_1_TO_2 = """
-CREATE TABLE leases (
-    id INTEGER PRIMARY KEY,
-    round_id INTEGER NOT NULL REFERENCES rounds(id),
-    sentence_id INTEGER NOT NULL REFERENCES sentences(id),
-    annotator TEXT NOT NULL,
-    created TEXT NOT NULL,
-    expires REAL NOT NULL,             -- unix time; a held lease past it is free again
-    state TEXT NOT NULL,               -- 'held' | 'answered' | 'skipped'
-    import_id INTEGER REFERENCES imports(id)
-);
-CREATE INDEX leases_by_round ON leases(round_id, sentence_id);
-ALTER TABLE annotations ADD COLUMN retracted TEXT;
-ALTER TABLE imports ADD COLUMN annotator TEXT;
-"""
-
-#: version -> SQL that upgrades a store of that version to the next one
-MIGRATIONS: dict[int, str] = {1: MIGRATION_1_TO_2}
-
-
-def statements(script: str) -> list[str]:
-    """The statements of an SQL script (comments may hold semicolons)."""
-    out, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf.strip())
-            buf = ""
-    if buf.strip():
-        raise MultitagError("incomplete SQL statement in the project schema")
-    return out
+from multitag.project.store.annotations import AnnotationTables, ImportTables
+from multitag.project.store.leases import LeaseTables
+from multitag.project.store.rounds import ModelTables, QueryTables, RoundTables
+from multitag.project.store.schema import DB_NAME, MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION, statements
+from multitag.project.store.text import TextTables
 
 
 def db_path(project: str) -> str:
@@ -164,6 +48,13 @@ class Store:
         if mode.lower() != "wal":
             raise MultitagError(f"{self.path}: the file system does not support SQLite's WAL mode")
         self.conn.execute("PRAGMA synchronous = FULL")
+        self.text = TextTables(self.conn)
+        self.rounds = RoundTables(self.conn)
+        self.queries = QueryTables(self.conn)
+        self.models = ModelTables(self.conn)
+        self.annotations = AnnotationTables(self.conn)
+        self.imports = ImportTables(self.conn)
+        self.leases = LeaseTables(self.conn)
         if not create:
             self._migrate()
 
@@ -230,6 +121,8 @@ class Store:
         return default if row is None else json.loads(row[0])
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        """Raw rows of any statement: for tests and diagnostics (the package's code uses the named
+        statements of the table groups)."""
         return self.conn.execute(sql, params).fetchall()
 
     def close(self) -> None:
