@@ -75,6 +75,14 @@ def _children(pid):
     return out
 
 
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -105,6 +113,9 @@ def test_kill_9_of_the_server_ends_the_retrain_worker(tmp_path, gold, monkeypatc
         assert kids, "no retrain worker started"
         time.sleep(2)                                  # the worker is past its start, sleeping in the retrain
         kids = _children(s.proc.pid)
+        # the retrain worker and multiprocessing's resource tracker (both children of the server)
+        assert any("resource_tracker" in _cmdline(k) for k in kids), {k: _cmdline(k) for k in kids}
+        assert any("spawn_main" in _cmdline(k) for k in kids), {k: _cmdline(k) for k in kids}
         s.proc.send_signal(signal.SIGKILL)
         s.proc.wait()
         deadline = time.time() + 5
