@@ -225,6 +225,10 @@ class _ExperimentBase:
             raise MultitagError("no strategy given")
         if "lm" in self.initials and not self.initial_lm:
             raise MultitagError("initial selection 'lm' needs a masked LM folder: --initial-lm PATH")
+        if not self.successors and (self.successor_every != 1 or self.successor_pseudo_labels):
+            given = "--successor-every" if self.successor_every != 1 else "--successor-pseudo-labels"
+            raise MultitagError(f"{given} applies to successors, and this experiment has none "
+                                "(`multitag mismatch --successor NAME`)")
         unknown = set(self.params) - set(self.backends) - set(self.successors)
         if unknown:
             raise MultitagError(f"params for {', '.join(sorted(unknown))}, which is not a backend of this experiment "

@@ -41,8 +41,9 @@ class Settings:
         self.learner = (learner_settings or LearnerSettings()).replace(**values)
 
     def __getattr__(self, name: str) -> Any:
-        if name in learner.project_names():
-            return getattr(self.__dict__["learner"], name)
+        held = self.__dict__.get("learner")   # absent while a copy or an unpickling builds the object
+        if held is not None and name in learner.project_names():
+            return getattr(held, name)
         raise AttributeError(name)
 
     @property

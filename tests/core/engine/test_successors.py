@@ -167,3 +167,15 @@ def test_multitag_mismatch_takes_the_options_on_the_command_line(tmp_path, data_
     bad = CliRunner().invoke(main, ["mismatch", "--acquisition", "count", "--successor", "succ-a", "--data", data_dir,
                                     "--successor-every", "0", "--out", str(tmp_path / "bad")])
     assert bad.exit_code != 0 and "--successor-every: must be at least 1" in bad.output
+
+
+def test_successor_options_without_successors_are_refused(tmp_path, data_dir, count_backend):
+    from click.testing import CliRunner
+
+    from multitag.cli import main
+
+    for option, value in (("--successor-every", "2"), ("--successor-pseudo-labels", "10%")):
+        r = CliRunner().invoke(main, ["compare", "--backends", "count", "--data", data_dir, option, value,
+                                      "--out", str(tmp_path / "o")])
+        assert r.exit_code != 0 and f"{option} applies to successors" in r.output
+        assert not (tmp_path / "o").exists()
