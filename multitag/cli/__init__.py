@@ -73,6 +73,7 @@ def main() -> None:
 
 # the command modules register themselves on ``main``
 from multitag.cli import backends as _backends, experiments as _experiments, models as _models, project as _project, serve as _serve  # noqa: E402,F401
+from multitag.cli import data as _data  # noqa: E402,F401
 
 
 if __name__ == "__main__":

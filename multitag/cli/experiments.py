@@ -8,6 +8,7 @@ import click
 
 from multitag import settings as learner
 from multitag.cli import main
+from multitag.cli.data_options import READ_KEYS, READ_OPTIONS
 from multitag.cli.learner_options import apply, experiment_options
 from multitag.errors import MultitagError
 from multitag.experiments.config import LEARNER_KEYS
@@ -21,6 +22,7 @@ def _al_options(f):
         click.option("--dev", "dev_file", default=None, type=click.Path(), help="The dev file (any name); wins over --data."),
         click.option("--test", "test_file", default=None, type=click.Path(), help="The test file (any name); wins over --data."),
         click.option("--scheme", default=None, help="The files' tag scheme (IOB1, IOB2 or BIOES), instead of detecting it per split."),
+        *READ_OPTIONS,
         click.option("--strategies", default=None, help="Comma-separated strategies (`multitag strategies` lists them) [default: random,mnlp]."),
         click.option("--seeds", default=None, help="Number of seeds (0..N-1) [default: 1]."),
         click.option("--schedule", default=None, help="Per-iteration budgets: 2%x24, 1%x14,2.5%x4,5%x3,10%x4, 20000wx10 [default: 2%x24]."),
@@ -48,7 +50,7 @@ def _al_options(f):
 
 #: options that are experiment settings (their click name is the configuration field); the learner
 #: settings' options come from their metadata, those given as KEY=VALUE items apart
-_SETTINGS = ("data", "train_file", "dev_file", "test_file", "scheme", "strategies", "seeds", "schedule", "initial_size",
+_SETTINGS = ("data", "train_file", "dev_file", "test_file", "scheme", *READ_KEYS, "strategies", "seeds", "schedule", "initial_size",
              "valid", "eval", "train_limit", "full_reference",
              *(k for k, n in LEARNER_KEYS.items() if not learner.info(n).items))
 _ITEMS = tuple(k for k, n in LEARNER_KEYS.items() if learner.info(n).items)

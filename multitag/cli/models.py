@@ -23,7 +23,7 @@ from multitag.errors import MultitagError
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--no-dev", is_flag=True, help="Do not pass the dev split to the backend (no early stopping on dev).")
 def train_cmd(backend: str, data: str | None, train_file: str | None, dev_file: str | None, test_file: str | None,
-              scheme: str | None, out: str | None, params: tuple[str, ...], seed: int, no_dev: bool) -> None:
+              scheme: str | None, out: str | None, params: tuple[str, ...], seed: int, no_dev: bool, read_options) -> None:
     """Train BACKEND on the train split, validate on dev, print test P/R/F1 and save the model."""
     from multitag import registry
     from multitag.checks import resolve_backend
@@ -35,7 +35,10 @@ def train_cmd(backend: str, data: str | None, train_file: str | None, dev_file: 
         check_save_target(out)  # a file or a foreign folder is refused before any training
     cls = registry.resolve(backend).cls
     typed = resolve_backend(backend, parse_params(params), seed=seed)
-    ds = load_from_options(data, train_file, dev_file, test_file, scheme)
+    ds = load_from_options(data, train_file, dev_file, test_file, scheme, options=read_options)
+    if ds.dev is None and not no_dev:
+        click.echo("no dev split: training without validation (no early stopping on dev; pass --dev FILE to use one)",
+                   err=True)
     if len(ds.train) == 0:
         raise MultitagError(f"{data or train_file}: no train split to train on (pass --train FILE)")
     if not cls.partial_training:
@@ -80,18 +83,17 @@ def train_cmd(backend: str, data: str | None, train_file: str | None, dev_file: 
 @data_options
 @click.option("--split", default="test", show_default=True, help="Split to evaluate when --data is a folder.")
 def evaluate_cmd(model: str, data: str | None, train_file: str | None, dev_file: str | None, test_file: str | None,
-                 scheme: str | None, split: str) -> None:
+                 scheme: str | None, split: str, read_options) -> None:
     """Evaluate a saved model on labeled data: span P/R/F1, micro and per type. --data FILE is
     evaluated whole; --data DIR on its --split."""
     import multitag
     from multitag.evaluation import evaluate
 
     tagger = multitag.load(model)
-    ds = load_from_options(data, train_file, dev_file, test_file, scheme)
-    if data and not os.path.isdir(data) and not (train_file or dev_file or test_file):
-        corpus = ds.train
-    else:
-        corpus = ds.split(split)
+    single = bool(data) and not os.path.isdir(data) and not (train_file or dev_file or test_file)
+    ds = load_from_options(data, train_file, dev_file, test_file, scheme, options=read_options,
+                           single_file_as=split if single else "train")
+    corpus = ds.split(split)
     if any(not s.is_fully_annotated for s in corpus):
         raise MultitagError(f"the {split} split has tokens without a tag; evaluation needs gold tags on every token")
     unknown = set(corpus.labels()) - set(tagger.labels)

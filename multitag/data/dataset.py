@@ -11,10 +11,15 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from multitag.data.layout import EXPECTED_NAMES, SPLITS, one_file_per_split, split_claims
-from multitag.data.schemes import convert, fit_schemes, normalize_scheme
-from multitag.data.sentence import Corpus, Sentence, sort_labels
+from multitag.data.brat import is_brat_folder
+from multitag.data.columns import ColumnLayout
+from multitag.data.hf import is_arrow_folder
+from multitag.data.layout import EXPECTED_NAMES, SPLITS, one_file_per_split, split_claims, unrecognised_files
+from multitag.data.read_options import ReadOptions
+from multitag.data.schemes import normalize_scheme
+from multitag.data.sentence import Corpus, sort_labels
 from multitag.data.sources import SourceFile
+from multitag.data.split_schemes import convert_split, decide_scheme, repair_if_needed
 from multitag.errors import DataError, MultitagError
 
 
@@ -32,6 +37,11 @@ class SplitInfo:
     converted_to : the scheme the tags were converted to; ``None`` when they were kept as read
     n_sentences, n_tokens : as read
     n_unannotated : tokens without a tag (``_`` / ``null``), as read
+    encoding : the encoding the file(s) were read with (``"UTF-8"``, ``"Latin-1"``, ...)
+    layout : the column layout, for column files (:class:`~multitag.data.columns.ColumnLayout`)
+    n_comments : comment lines skipped
+    n_repaired : stray ``I-X`` tags read as ``B-X`` (``--repair``)
+    warnings : what the commands should print about the file (e.g. mojibake)
     """
 
     name: str
@@ -42,6 +52,11 @@ class SplitInfo:
     n_sentences: int
     n_tokens: int
     n_unannotated: int
+    encoding: str = "UTF-8"
+    layout: ColumnLayout | None = None
+    n_comments: int = 0
+    n_repaired: int = 0
+    warnings: tuple[str, ...] = ()
 
     @property
     def scheme_detail(self) -> str:
@@ -49,7 +64,22 @@ class SplitInfo:
         if self.scheme is None:
             return "no entity tags"
         text = self.scheme + (" (given)" if self.scheme_given else "")
+        if self.n_repaired:
+            text += f", {_count(self.n_repaired, 'stray I- tag')} repaired to B-"
         return text + (f", converted to {self.converted_to}" if self.converted_to else "")
+
+    @property
+    def reading_detail(self) -> str:
+        """How the file was read when that is worth saying: ``"Latin-1; token column 2, tag column 1 (tag
+        first); 12 comment lines skipped"``; empty for a plain UTF-8 file."""
+        parts = []
+        if not self.encoding.startswith("UTF-8"):
+            parts.append(self.encoding)
+        if self.layout is not None and not self.layout.is_plain:
+            parts.append(self.layout.describe())
+        if self.n_comments:
+            parts.append(f"{_count(self.n_comments, 'comment line')} skipped")
+        return "; ".join(parts)
 
     @property
     def scheme_note(self) -> str:
@@ -72,6 +102,7 @@ class Dataset:
     scheme: str
     path: str | None = None
     split_info: dict[str, SplitInfo] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def labels(self) -> list[str]:
@@ -104,12 +135,19 @@ class Dataset:
         for name, corpus in self._present():
             info = self.split_info.get(name)
             head = f"{name}: {info.source} ({info.scheme_detail})" if info is not None else f"{name} ({self.scheme})"
+            if info is not None and info.reading_detail:
+                head = f"{head[:-1]}; {info.reading_detail})"
             text = f"{head}: {_count(len(corpus), 'sentence')}, {_count(corpus.n_tokens, 'token')}"
             missing = sum(t is None for s in corpus for t in s.tags)
             if missing:
                 text += f" ({missing:,} not annotated)"
             lines.append(text)
         return lines
+
+    def warnings(self) -> list[str]:
+        """What the commands should print after :meth:`describe` (mojibake, files not read, ...)."""
+        out = [w for n in SPLITS if (info := self.split_info.get(n)) is not None for w in info.warnings]
+        return out + list(self.notes)
 
     def fingerprint(self) -> dict:
         """Per split: ``{"sentences", "tokens", "sha256", "features_sha256", "path"}``, to bind results to their data.
@@ -156,85 +194,50 @@ def _count(n: int, noun: str) -> str:
 # ---------------------------------------------------------------------- loading
 
 
-def _error_at(source: SourceFile, sentence: Sentence, token: int, message: str) -> DataError:
-    path, line = source.tag_line(sentence, token)
-    return DataError(message, path=path, line=line)
-
-
-def _decide_scheme(sentences: list[Sentence], source: SourceFile, given: str | None, target: str | None) -> str | None:
-    """The scheme of one split's files, or a :class:`DataError` at the first tag that does not fit."""
-    if given is not None:
-        fit = fit_schemes((s.tags for s in sentences), schemes=(given,))
-        if fit.invalid[given]:
-            k, i, reason = fit.first_error[given]
-            raise _error_at(source, sentences[k], i, f"{reason} (the files were said to be {given})")
-        return given
-    fit = fit_schemes(s.tags for s in sentences)
-    if not fit.n_with_entities:
-        return None
-    fitting = fit.fitting
-    if len(fitting) == 1:
-        return fitting[0]
-    if fitting:
-        if target in fitting:
-            return target
-        first = next(s for s in sentences if any(t not in (None, "O") for t in s.tags))
-        token = next(i for i, t in enumerate(first.tags) if t not in (None, "O"))
-        raise _error_at(source, first, token, f"the tags fit {' and '.join(fitting)} alike (every entity lies in a partially "
-                                          "annotated sentence); state the files' scheme")
-    best = fit.best(prefer=[target] if target else [])
-    k, i, reason = fit.first_error[best]
-    bad = fit.invalid[best]
-    rest = (f"the rest of the file is {best}" if bad == 1 else
-            f"it reads best as {best}, which {bad:,} of its {fit.n_with_entities:,} sentences with entities break")
-    raise _error_at(source, sentences[k], i, f"{reason}; no tag scheme fits every sentence of this file ({rest}): "
-                                             "correct the tags, or state the files' scheme")
-
-
-def _convert(sentences: list[Sentence], source: SourceFile, scheme: str, target: str) -> list[Sentence]:
-    out = []
-    for s in sentences:
-        if s.is_fully_annotated:
-            out.append(s.with_tags(convert(s.tags, scheme, target)))  # type: ignore[arg-type]
-            continue
-        entity = next((i for i, t in enumerate(s.tags) if t not in (None, "O")), None)
-        if entity is not None:
-            raise _error_at(source, s, entity,
-                            f"cannot convert a partially annotated sentence from {scheme} to {target} (a token that "
-                            "is not annotated may continue or end its entities); annotate the sentence fully, "
-                            "or keep the files' scheme")
-        out.append(s)
-    return out
-
-
-def _read_split(name: str, source: SourceFile, given: str | None, target: str | None,
-                tags: str = "required") -> tuple[Corpus, SplitInfo]:
-    sentences = source.read(id_prefix=name, tags=tags)
-    scheme = _decide_scheme(sentences, source, given, target)
+def read_split(name: str, source: SourceFile, given: str | None, target: str | None,
+                tags: str = "required", options: ReadOptions | None = None) -> tuple[Corpus, SplitInfo]:
+    options = options or ReadOptions()
+    read = source.load(id_prefix=name, tags=tags, options=options)
+    sentences, n_repaired = read.sentences, 0
+    if options.repair:
+        sentences, n_repaired = repair_if_needed(sentences, given)
+    scheme = decide_scheme(sentences, source, given, target)
     converted = target if scheme is not None and target is not None and scheme != target else None
     if converted is not None:
-        sentences = _convert(sentences, source, scheme, converted)  # type: ignore[arg-type]
+        sentences = convert_split(sentences, source, scheme, converted)  # type: ignore[arg-type]
     info = SplitInfo(name=name, source=source, scheme=scheme, scheme_given=given is not None, converted_to=converted,
                      n_sentences=len(sentences), n_tokens=sum(len(s) for s in sentences),
-                     n_unannotated=sum(t is None for s in sentences for t in s.tags))
+                     n_unannotated=sum(t is None for s in sentences for t in s.tags), encoding=read.encoding,
+                     layout=read.layout, n_comments=read.n_comments, n_repaired=n_repaired,
+                     warnings=tuple(read.warnings))
     return Corpus(sentences, name=name), info
 
 
-def _split_files(path: str | None, explicit: dict[str, str]) -> dict[str, str]:
-    """Split name -> file path from a folder or file ``path`` and the explicit ``train=`` ... files."""
+def _split_files(path: str | None, explicit: dict[str, str], single_file_as: str = "train",
+                 notes: list[str] | None = None) -> dict[str, str]:
+    """Split name -> file path from a folder or file ``path`` and the explicit ``train=`` ... files;
+    ``notes`` gets a line naming the files of the folder that were not read."""
     files: dict[str, str] = {}
     if path is not None:
-        if os.path.isdir(path):
+        if is_brat_folder(path) or is_arrow_folder(path):
+            files = {single_file_as: path}                                # the folder is one split
+        elif os.path.isdir(path):
             claims = split_claims(path)
             if not claims and os.path.isfile(os.path.join(path, "seq.in")):
                 claims = {"train": [os.path.join(path, "seq.in")]}      # a JointBERT split folder itself
+            others = unrecognised_files(path, claims)
             if not claims and not explicit:
-                raise DataError(f"no train/dev/test files recognised (expected names like {EXPECTED_NAMES})", path=path)
+                found = f"; found {', '.join(others)}: name them with --train/--dev/--test FILE" if others else ""
+                raise DataError(f"no train/dev/test files recognised (expected names like {EXPECTED_NAMES}){found}",
+                                path=path)
             files = one_file_per_split(claims, [s for s in SPLITS if s not in explicit])
+            if others and notes is not None:
+                notes.append(f"{path}: not read, as no split name was recognised: {', '.join(others)} "
+                             "(pass --train/--dev/--test FILE to use one)")
         elif os.path.exists(path):
-            if "train" in explicit:
-                raise DataError(f"two files for the train split: {path} and {explicit['train']}")
-            files = {"train": path}
+            if single_file_as in explicit:
+                raise DataError(f"two files for the {single_file_as} split: {path} and {explicit[single_file_as]}")
+            files = {single_file_as: path}
         else:
             raise DataError("no such file or folder", path=path)
     for split, f in explicit.items():
@@ -246,7 +249,8 @@ def _split_files(path: str | None, explicit: dict[str, str]) -> dict[str, str]:
 
 def load_dataset(path: str | os.PathLike | None = None, *, train: str | os.PathLike | None = None,
                  dev: str | os.PathLike | None = None, test: str | os.PathLike | None = None,
-                 scheme: str | None = None, convert_to: str | None = "IOB2", tags: str = "required") -> Dataset:
+                 scheme: str | None = None, convert_to: str | None = "IOB2", tags: str = "required",
+                 options: ReadOptions | None = None, single_file_as: str = "train") -> Dataset:
     """Load a data set from a folder, a single file, or explicit split files.
 
     Parameters
@@ -262,6 +266,8 @@ def load_dataset(path: str | os.PathLike | None = None, *, train: str | os.PathL
         splits must agree).
     tags : ``"optional"`` accepts JSONL lines without ``tags`` (text to annotate); by default a
         missing ``tags`` key is an error at its line.
+    options : encoding, column layout and ``repair`` for every file (:class:`ReadOptions`).
+    single_file_as : the split that a file ``path`` is (``"test"`` to evaluate on it).
 
     Returns
     -------
@@ -274,11 +280,12 @@ def load_dataset(path: str | os.PathLike | None = None, *, train: str | os.PathL
         raise MultitagError("load_dataset: give a data folder or file, or train=/dev=/test= files")
     given = normalize_scheme(scheme) if scheme else None
     target = normalize_scheme(convert_to) if convert_to else None
-    files = _split_files(path, explicit)
+    notes: list[str] = []
+    files = _split_files(path, explicit, single_file_as, notes)
     corpora: dict[str, Corpus] = {}
     infos: dict[str, SplitInfo] = {}
     for name, f in files.items():
-        corpora[name], infos[name] = _read_split(name, SourceFile.for_path(f), given, target, tags)
+        corpora[name], infos[name] = read_split(name, SourceFile.for_path(f), given, target, tags, options)
     if target is None:
         found = {i.scheme for i in infos.values() if i.scheme is not None}
         if len(found) > 1:
@@ -286,4 +293,4 @@ def load_dataset(path: str | os.PathLike | None = None, *, train: str | os.PathL
                 i.scheme_note for i in infos.values() if i.scheme) + "); convert them to one")
         target = found.pop() if found else (given or "IOB2")
     return Dataset(train=corpora.get("train", Corpus([], name="train")), dev=corpora.get("dev"),
-                   test=corpora.get("test"), scheme=target, path=path, split_info=infos)
+                   test=corpora.get("test"), scheme=target, path=path, split_info=infos, notes=notes)

@@ -3,17 +3,22 @@
 Recognised (case-insensitive):
 
 * ``<split><ext>`` and ``<anything>[._-]<split><ext>`` with ``<ext>`` one of ``.txt``, ``.conll``,
-  ``.tsv``, ``.bio``, ``.iob``, ``.jsonl``, ``.seq.in`` (``train.txt``, ``valid.tsv``,
-  ``emerging.dev.conll``, ``en_test.iob``), where ``<split>`` is ``train`` / ``training``, ``dev`` /
-  ``development`` / ``valid`` / ``validation`` / ``val`` / ``testa``, or ``test`` / ``testb``;
+  ``.tsv``, ``.bio``, ``.iob``, ``.iob2``, ``.bioes``, ``.jsonl``, ``.seq.in`` (``train.txt``,
+  ``valid.tsv``, ``devel.tsv``, ``emerging.dev.conll``, ``en_test.iob``, ``NER-de-train.tsv``),
+  where ``<split>`` is ``train`` / ``training``, ``dev`` / ``devel`` / ``development`` / ``valid`` /
+  ``validation`` / ``val`` / ``testa``, or ``test`` / ``testb``;
 * the CoNLL-2002/2003 release names ``<lang>.train``, ``<lang>.testa`` (dev), ``<lang>.testb``
-  (test), e.g. ``eng.train``;
+  (test), e.g. ``eng.train``, ``esp.testa``, ``ned.testb``, ``deu.train``;
+* the MIT Movie / Restaurant names ``engtrain.bio``, ``engtest.bio``, ``trivia10k13train.bio``,
+  ``restauranttest.bio``;
 * the WNUT-17 release names ``wnut17train.conll``, ``emerging.dev.conll``, ``emerging.test.annotated``;
-* sub-folders ``train/``, ``dev/`` (``valid/``, ...), ``test/`` holding ``seq.in`` and ``seq.out``, as
-  JointBERT ships ATIS and SNIPS.
+* sub-folders ``train/``, ``dev/`` (``valid/``, ``validation/``, ...), ``test/`` holding ``seq.in`` and
+  ``seq.out``, as JointBERT ships ATIS and SNIPS; or BRAT documents (``.txt`` + ``.ann``); or a
+  Hugging Face ``save_to_disk`` split (``state.json``), as a ``DatasetDict`` folder holds them.
 
 A ``*.seq.in`` file is read with the ``*.seq.out`` beside it. Two files that claim one split are
-an error naming both.
+an error naming both. Files of a folder that look like data but claim no split are listed by
+:func:`unrecognised_files`, for the commands to name.
 """
 from __future__ import annotations
 
@@ -25,17 +30,22 @@ from multitag.errors import DataError
 SPLITS = ("train", "dev", "test")
 SPLIT_WORDS = {
     "train": ("train", "training"),
-    "dev": ("dev", "development", "valid", "validation", "val", "testa"),
+    "dev": ("dev", "devel", "development", "valid", "validation", "val", "testa"),
     "test": ("test", "testb"),
 }
-DATA_EXTENSIONS = (".seq.in", ".jsonl", ".conll", ".txt", ".tsv", ".bio", ".iob")
+DATA_EXTENSIONS = (".seq.in", ".jsonl", ".conll", ".txt", ".tsv", ".bio", ".iob", ".iob2", ".bioes", ".spacy", ".parquet",
+                   ".json")
+SPLIT_FOLDER_MARKS = ("state.json",)      # a save_to_disk folder
 RELEASE_NAMES = {"wnut17train.conll": "train", "emerging.dev.conll": "dev", "emerging.test.annotated": "test"}
 _CONLL_RELEASE = re.compile(r"^[a-z]{2,3}\.(train|testa|testb)$")
+_MIT_RELEASE = re.compile(r"^(eng|trivia10k13|restaurant)(train|test)\.bio$")
+_NOT_DATA = re.compile(r"^(readme|license|licence|copying|changelog|notice|dataset_info\.json$|dataset_dict\.json$|"
+                       r"state\.json$)", re.IGNORECASE)
 _WORD_SPLIT = {w: split for split, words in SPLIT_WORDS.items() for w in words}
 _SEPARATORS = re.compile(r"[._\-]")
 
-EXPECTED_NAMES = ("train.txt, dev.txt or valid.txt, test.txt (or .conll, .tsv, .bio, .iob, .jsonl), "
-                  "train.seq.in, eng.train / eng.testa / eng.testb, wnut17train.conll, "
+EXPECTED_NAMES = ("train.txt, dev.txt, devel.txt or valid.txt, test.txt (or .conll, .tsv, .bio, .iob, .iob2, .bioes, "
+                  ".jsonl), train.seq.in, eng.train / eng.testa / eng.testb, engtrain.bio, wnut17train.conll, "
                   "or train/ dev/ test/ folders with seq.in and seq.out")
 
 
@@ -44,9 +54,9 @@ def split_of(name: str) -> str | None:
     lower = name.lower()
     if lower in RELEASE_NAMES:
         return RELEASE_NAMES[lower]
-    m = _CONLL_RELEASE.match(lower)
+    m = _CONLL_RELEASE.match(lower) or _MIT_RELEASE.match(lower)
     if m:
-        return _WORD_SPLIT[m.group(1)]
+        return _WORD_SPLIT[m.groups()[-1]]
     for ext in DATA_EXTENSIONS:
         if lower.endswith(ext) and len(lower) > len(ext):
             last = _SEPARATORS.split(lower[: -len(ext)])[-1]
@@ -69,6 +79,9 @@ def split_claims(folder: str) -> dict[str, list[str]]:
                 continue
             if os.path.isfile(os.path.join(full, "seq.in")):
                 claims.setdefault(split, []).append(os.path.join(full, "seq.in"))
+            elif any(os.path.isfile(os.path.join(full, n)) for n in SPLIT_FOLDER_MARKS) or any(
+                    n.endswith(".ann") for n in os.listdir(full)):
+                claims.setdefault(split, []).append(full)          # a BRAT or save_to_disk split folder
             elif os.path.isfile(os.path.join(full, "seq.out")):
                 raise DataError("seq.out without seq.in beside it", path=os.path.join(full, "seq.out"))
             continue
@@ -80,6 +93,22 @@ def split_claims(folder: str) -> dict[str, list[str]]:
         if split is not None and os.path.isfile(full):
             claims.setdefault(split, []).append(full)
     return claims
+
+
+def unrecognised_files(folder: str, claims: dict[str, list[str]]) -> list[str]:
+    """Names of the files of ``folder`` that look like data (a data extension, or none) but claim no
+    split (``notes.txt``, ``NER-de-sample.tsv``); READMEs and licences are left out."""
+    claimed = {os.path.basename(p) for paths in claims.values() for p in paths}
+    out = []
+    for name in sorted(os.listdir(folder)):
+        full = os.path.join(folder, name)
+        if name.startswith(".") or name in claimed or not os.path.isfile(full) or _NOT_DATA.match(name):
+            continue
+        lower = name.lower()
+        if lower.endswith(".seq.out") or (("." in name) and not lower.endswith(DATA_EXTENSIONS)):
+            continue
+        out.append(name)
+    return out
 
 
 def one_file_per_split(claims: dict[str, list[str]], splits=SPLITS) -> dict[str, str]:

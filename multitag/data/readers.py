@@ -13,12 +13,13 @@ import json
 import os
 from typing import Iterator
 
-from multitag.data.schemes import is_valid_tag
+from multitag.data.conll import read_conll_file
+from multitag.data.read_options import ReadOptions
 from multitag.data.sentence import Sentence
+from multitag.data.tag_cells import UNANNOTATED, read_tag
 from multitag.data.textfile import read_lines
 from multitag.errors import DataError, MultitagError
 
-UNANNOTATED = "_"
 JSONL_KEYS = ("tokens", "tags", "pos", "id")
 
 
@@ -32,82 +33,31 @@ def _encodable(obj) -> bool:
 
 
 def _tag(value: str, path: str, line: int, *, hint: str = "or _ for not annotated") -> str | None:
-    if value == UNANNOTATED:
-        return None
-    if "," in value:
-        parts = value.split(",")
-        if all(is_valid_tag(p) for p in parts):
-            raise DataError(f"{len(parts)} labels joined by commas ({value!r}): multitag needs one tag per token; "
-                            f"keep one of them (e.g. {parts[0]!r})", path=path, line=line)
-    if not is_valid_tag(value):
-        raise DataError(f"invalid tag {value!r} (expected O or B-/I-/E-/S-TYPE, {hint})", path=path, line=line)
-    return value
+    return read_tag(value, path, line, hint=hint)
 
 
-def read_conll(path: str | os.PathLike, *, id_prefix: str | None = None) -> list[Sentence]:
-    """Read a CoNLL column file.
-
-    The token is the first column and the tag the last; with 4 columns the second is POS
-    (``TOKEN POS CHUNK TAG``, CoNLL-2003). One column means unlabeled text. Columns are separated
-    by whitespace; whitespace-only lines separate sentences; ``-DOCSTART-`` lines are skipped.
-    Every data line of a file must have the same number of columns.
+def read_conll(path: str | os.PathLike, *, id_prefix: str | None = None, encoding: str | None = None,
+               options: ReadOptions | None = None) -> list[Sentence]:
+    """Read a CoNLL column file (:func:`multitag.data.conll.read_conll_file`): by default the token is
+    the first column and the tag the last; with 4 columns the second is POS (``TOKEN POS CHUNK TAG``,
+    CoNLL-2003); one column means unlabeled text; a tag-first file, an index column and nested
+    tag columns are detected; ``#`` comment lines and ``-DOCSTART-`` lines are skipped.
     """
-    path = os.fspath(path)
-    prefix = id_prefix if id_prefix is not None else os.path.basename(path)
-    sentences: list[Sentence] = []
-    n_cols: int | None = None
-    first_line: int | None = None
-    tokens: list[str] = []
-    tags: list[str | None] = []
-    pos: list[str] = []
-    start = [0]
-
-    def flush() -> None:
-        if tokens:
-            sentences.append(
-                Sentence(tokens, tags if n_cols and n_cols > 1 else None, pos if n_cols == 4 else None,
-                         id=f"{prefix}:{len(sentences)}", line=start[0])
-            )
-            tokens.clear(), tags.clear(), pos.clear()
-
-    for lineno, raw in enumerate(read_lines(path), start=1):
-        cols = raw.split()
-        if not cols:
-            flush()
-            continue
-        if cols[0] == "-DOCSTART-":
-            flush()
-            continue
-        if n_cols is None:
-            n_cols, first_line = len(cols), lineno
-        elif len(cols) != n_cols:
-            raise DataError(
-                f"{len(cols)} columns, but the file's first data line ({first_line}) has {n_cols}", path=path, line=lineno
-            )
-        if not tokens:
-            start[0] = lineno
-        tokens.append(cols[0])
-        if n_cols > 1:
-            tags.append(_tag(cols[-1], path, lineno))
-        if n_cols == 4:
-            pos.append(cols[1])
-    flush()
-    if not sentences:
-        raise DataError("no sentences in the file", path=path)
-    return sentences
+    options = options or ReadOptions(encoding=encoding)
+    return read_conll_file(path, id_prefix=id_prefix, options=options).sentences
 
 
 def read_parallel(tokens_path: str | os.PathLike, tags_path: str | os.PathLike | None = None,
-                  *, id_prefix: str | None = None) -> list[Sentence]:
+                  *, id_prefix: str | None = None, encoding: str | None = None) -> list[Sentence]:
     """Read ATIS-style parallel files: line ``i`` of ``*.seq.in`` holds the tokens of sentence ``i``
     and line ``i`` of ``*.seq.out`` its tags, space-separated. Without ``tags_path`` the text is unlabeled."""
     tokens_path = os.fspath(tokens_path)
     prefix = id_prefix if id_prefix is not None else os.path.basename(tokens_path)
-    token_lines = read_lines(tokens_path)
+    token_lines = read_lines(tokens_path, encoding=encoding)
     tag_lines = None
     if tags_path is not None:
         tags_path = os.fspath(tags_path)
-        tag_lines = read_lines(tags_path)
+        tag_lines = read_lines(tags_path, encoding=encoding)
         if len(tag_lines) != len(token_lines):
             raise DataError(
                 f"{len(tag_lines)} lines, but {os.path.basename(tokens_path)} has {len(token_lines)}",
@@ -137,7 +87,8 @@ def _quoted(keys) -> str:
     return ", ".join(f'"{k}"' for k in keys)
 
 
-def read_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None, tags: str = "required") -> list[Sentence]:
+def read_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None, tags: str = "required",
+               encoding: str | None = None) -> list[Sentence]:
     """Read one JSON object per line: ``{"tokens": [...], "tags": [...], "pos": [...], "id": ...}``.
 
     Parameters
@@ -147,6 +98,7 @@ def read_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None, tags: s
         misspelled key is an error at its line rather than a silently unlabeled sentence.
         ``"optional"``: a line without ``"tags"`` is unlabeled text (importing plain text on purpose).
 
+    The file is UTF-8 (as JSON text must be) unless ``encoding`` says otherwise.
     ``pos`` and ``id`` are optional; ``id`` is kept (as a string) when present. Any other key is an
     error that names it. Blank lines are skipped.
     """
@@ -155,7 +107,7 @@ def read_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None, tags: s
     path = os.fspath(path)
     prefix = id_prefix if id_prefix is not None else os.path.basename(path)
     sentences = []
-    for lineno, line in enumerate(read_lines(path, columns=False), start=1):
+    for lineno, line in enumerate(read_lines(path, columns=False, encoding=encoding or "utf-8"), start=1):
         if not line.strip():
             continue
         try:

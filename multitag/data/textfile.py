@@ -1,4 +1,5 @@
-"""A data file's lines: strict UTF-8, a leading byte-order mark dropped, every line-ending convention.
+"""A data file's lines: UTF-8 (else cp1252 / Latin-1, see :mod:`multitag.data.encodings`), a leading
+byte-order mark dropped, every line-ending convention.
 
 Line breaks are ``\\n`` (Unix), ``\\r\\n`` (Windows) and a lone ``\\r`` (classic Mac OS), in any
 mixture, as Python's universal newlines read them. A file whose every line ends with ``\\n\\r``
@@ -14,7 +15,9 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from dataclasses import dataclass
 
+from multitag.data.encodings import Decoded, decode
 from multitag.errors import DataError
 
 # The characters other than CR and LF that str.splitlines() treats as line boundaries. In a file
@@ -38,8 +41,9 @@ def _line_at(text: str, offset: int) -> int:
     return len(_BREAK.findall(head)) + 1
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """The whole file decoded as strict UTF-8 without its leading BOM, or a :class:`DataError`."""
+def read_decoded(path: str | os.PathLike, encoding: str | None = None) -> Decoded:
+    """The whole file as text without its leading BOM, with the encoding it was read with, or a
+    :class:`DataError` (``encoding`` given: strictly in it; else UTF-8, cp1252 or Latin-1)."""
     path = os.fspath(path)
     try:
         with open(path, "rb") as fh:
@@ -50,14 +54,12 @@ def read_text(path: str | os.PathLike) -> str:
         raise DataError("is a folder, expected a file", path=path) from None
     except OSError as e:
         raise DataError(f"cannot read: {e.strerror}", path=path) from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        prefix = data[: e.start].decode("utf-8")
-        line = _line_at(prefix, len(prefix))
-        raise DataError(f"bytes that are not valid UTF-8 ({data[e.start:e.start + 4]!r})", path=path, line=line) from None
+    return decode(data, path, encoding, line_at=_line_at)
+
+
+def read_text(path: str | os.PathLike, encoding: str | None = None) -> str:
+    """The whole file's text (see :func:`read_decoded`)."""
+    return read_decoded(path, encoding).text
 
 
 def split_lines(text: str, path: str) -> list[str]:
@@ -83,8 +85,21 @@ def _char_name(c: str) -> str:
     return f"U+{ord(c):04X} ({unicodedata.name(c, 'control character').lower()})"
 
 
-def read_lines(path: str | os.PathLike, *, columns: bool = True) -> list[str]:
-    """The file's lines, or a :class:`DataError` naming file and line.
+@dataclass(frozen=True)
+class TextFile:
+    """A file's lines (without line breaks) and the encoding they were read with."""
+
+    lines: list[str]
+    encoding: str
+
+
+def read_lines(path: str | os.PathLike, *, columns: bool = True, encoding: str | None = None) -> list[str]:
+    """The file's lines (see :func:`read_text_file`)."""
+    return read_text_file(path, columns=columns, encoding=encoding).lines
+
+
+def read_text_file(path: str | os.PathLike, *, columns: bool = True, encoding: str | None = None) -> TextFile:
+    """The file's lines and encoding, or a :class:`DataError` naming file and line.
 
     Parameters
     ----------
@@ -92,9 +107,12 @@ def read_lines(path: str | os.PathLike, *, columns: bool = True) -> list[str]:
         non-blank line holding a Unicode line boundary other than CR/LF (form feed, U+0085,
         U+2028, ...) or a byte-order mark (as left by concatenating files) is refused: either
         would be read as part of a token or as a column separator, not as what it is.
+    encoding : a Python codec name to read the file strictly with; ``None``: UTF-8, else cp1252
+        or Latin-1 (:func:`multitag.data.encodings.decode`).
     """
     path = os.fspath(path)
-    text = read_text(path)
+    decoded = read_decoded(path, encoding)
+    text = decoded.text
     if not text.strip():
         raise DataError("the file is empty", path=path)
     lines = split_lines(text, path)
@@ -109,4 +127,4 @@ def read_lines(path: str | os.PathLike, *, columns: bool = True) -> list[str]:
                                 path=path, line=lineno)
             raise DataError(f"character {_char_name(c)} inside a line: only \\n, \\r\\n and \\r break lines, "
                             "and columns are separated by spaces or tabs; replace it", path=path, line=lineno)
-    return lines
+    return TextFile(lines, decoded.encoding)

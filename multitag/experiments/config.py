@@ -20,6 +20,7 @@ from multitag import settings as learner
 from multitag import values
 from multitag.annotation.budget import InitialSize, Schedule, parse_initial_size, parse_schedule_spec
 from multitag.annotation.cost import CostModel
+from multitag.data.read_options import ReadOptions, format_columns, parse_columns, parse_tag_column
 from multitag.errors import MultitagError
 from multitag.experiments.validation import Validation, parse_validation
 from multitag.settings import LearnerSettings
@@ -49,6 +50,18 @@ def _seeds(value: Any, key: str) -> list[int]:
             raise MultitagError(f"{key}: a seed is listed twice in {list(value)}")
         return list(value)
     raise MultitagError(f"{key}: expected a number of seeds (3 = seeds 0, 1, 2) or a list of non-negative integers, got {value!r}")
+
+
+def _read_option(parse: Callable[[Any], Any], value: Any, key: str) -> Any:
+    try:
+        return parse(value)
+    except MultitagError as e:
+        raise MultitagError(f"{key}: {str(e).split(': ', 1)[-1]}") from None
+
+
+def read_options(config) -> ReadOptions:
+    """How to read the experiment's data files (encoding, columns, repairs)."""
+    return ReadOptions.parse(config.encoding, config.columns, config.tag_column, config.repair)
 
 
 def _scheme(value: Any, key: str) -> str | None:
@@ -104,6 +117,10 @@ PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "dev_file": values.optional_str,
     "test_file": values.optional_str,
     "scheme": _scheme,
+    "encoding": values.optional_str,
+    "columns": lambda v, k: None if v is None else format_columns(_read_option(parse_columns, v, k)),
+    "tag_column": lambda v, k: None if v is None else str(_read_option(parse_tag_column, v, k)),
+    "repair": values.boolean,
     "backends": values.names,
     "strategies": _strategy_names,
     "successors": values.names,
@@ -151,6 +168,10 @@ class _ExperimentBase:
     dev_file: str | None = None
     test_file: str | None = None
     scheme: str | None = None                 # the files' scheme; None = detected per split
+    encoding: str | None = None               # the files' encoding; None = UTF-8, else cp1252 / Latin-1
+    columns: str | None = None                # "token=2,tag=1"; None = detected
+    tag_column: str | None = None             # "outer" / "inner" / a column number, for nested tag columns
+    repair: bool = False                      # read a stray I-X as B-X
     backends: list[str] = field(default_factory=list)
     strategies: list[str] = field(default_factory=lambda: ["random", "mnlp"])
     successors: list[str] = field(default_factory=list)

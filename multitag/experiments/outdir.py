@@ -29,6 +29,17 @@ def data_fingerprint(ds: Dataset) -> dict[str, dict[str, Any]]:
     return {name: {k: v for k, v in fp.items() if k != "path"} for name, fp in ds.fingerprint().items()}
 
 
+def data_paths(ds: Dataset, out: str) -> dict[str, dict[str, str]]:
+    """Per split read from a file: its absolute path and its path relative to ``out``, so that a
+    report run from any working directory (or on a copy of OUT moved with its data) finds it again;
+    the fingerprint confirms that what it finds is the same data."""
+    paths = {}
+    for name, fp in ds.fingerprint().items():
+        if fp.get("path"):
+            paths[name] = {"path": fp["path"], "from_out": os.path.relpath(fp["path"], os.path.abspath(out))}
+    return paths
+
+
 FEATURES = "features_sha256"
 
 
@@ -59,8 +70,9 @@ class OutLock(FolderLock):
         super().__init__(folder, LOCK, advice="wait for it to finish or use another --out")
 
 
-def save_or_check(out: str, config: dict, fingerprint: dict) -> None:
-    """Write ``OUT/config.yaml`` or check that the one there describes the same experiment and data."""
+def save_or_check(out: str, config: dict, fingerprint: dict, paths: dict | None = None) -> None:
+    """Write ``OUT/config.yaml`` or check that the one there describes the same experiment and data
+    (``paths``, see :func:`data_paths`, are written as ``data_paths`` and not compared)."""
     path = os.path.join(out, CONFIG)
     if os.path.exists(path):
         try:
@@ -71,6 +83,7 @@ def save_or_check(out: str, config: dict, fingerprint: dict) -> None:
         if not isinstance(old, dict):
             raise MultitagError(f"{path}: not a multitag configuration; use another --out")
         old_fp = old.pop("data_fingerprint", None)
+        old.pop("data_paths", None)
         differ = differences(old, config)
         if differ:
             raise MultitagError(
@@ -92,6 +105,7 @@ def save_or_check(out: str, config: dict, fingerprint: dict) -> None:
         return
     try:
         with atomic_write(path) as fh:
-            yaml.safe_dump({**config, "data_fingerprint": fingerprint}, fh, sort_keys=False)
+            yaml.safe_dump({**config, "data_fingerprint": fingerprint, **({"data_paths": paths} if paths else {})}, fh,
+                           sort_keys=False)
     except OSError as e:
         raise MultitagError(f"{path}: cannot write ({e.strerror})") from None

@@ -17,9 +17,9 @@ from multitag.data.dataset import Dataset, load_dataset
 from multitag.errors import CompatibilityError, MultitagError
 from multitag.fileio import atomic_write
 from multitag.experiments.cluster import Execution, open_executor
-from multitag.experiments.config import GRID_KEYS, LEARNER_KEYS, ExperimentConfig
+from multitag.experiments.config import GRID_KEYS, LEARNER_KEYS, ExperimentConfig, read_options
 from multitag.experiments.executor import GridContext, RunOutcome, RunTask
-from multitag.experiments.outdir import OutLock, data_fingerprint, save_or_check
+from multitag.experiments.outdir import OutLock, data_fingerprint, data_paths, save_or_check
 from multitag.experiments.records import IterationRecord, ReferenceRecord, RunSpec, run_id
 from multitag.experiments.results import ResultsStore, iteration_records, reference_records
 from multitag.experiments.simulation import Protocol
@@ -33,12 +33,17 @@ class Plan:
 
 def load_data(config: ExperimentConfig, *, echo: bool = False) -> Dataset:
     ds = load_dataset(config.data, train=config.train_file, dev=config.dev_file, test=config.test_file,
-                      scheme=config.scheme)
+                      scheme=config.scheme, options=read_options(config))
     where = config.data or config.train_file
     if echo:
         for line in ds.describe():
             print(line, file=sys.stderr)
+        for line in ds.warnings():
+            print(f"warning: {line}", file=sys.stderr)
     if config.train_limit is not None:
+        if echo and config.train_limit > len(ds.train):
+            print(f"note: --train-limit {config.train_limit:,} is above the pool's {len(ds.train):,} sentences: "
+                  "the whole pool is used", file=sys.stderr)
         ds.train = ds.train[: config.train_limit]
     if len(ds.train) == 0:
         raise MultitagError(f"{where}: no training sentences to use as the pool (pass --train FILE)")
@@ -136,7 +141,7 @@ def run_experiment(experiment: PreparedExperiment | ExperimentConfig, out: str, 
     except OSError as e:
         raise MultitagError(f"{out}: cannot create the results folder ({e.strerror})") from None
     with OutLock(out):
-        save_or_check(out, config.to_dict(), data_fingerprint(ds))
+        save_or_check(out, config.to_dict(), data_fingerprint(ds), data_paths(ds, out))
         result = _run_locked(config, out, ds, p, protocol, progress=progress, stop_after=stop_after, execution=execution)
     result["dataset"] = ds   # for a report written later by the caller (the data is not read twice)
     return result

@@ -54,7 +54,21 @@ def _pool_tokens(records: Sequence[IterationRecord]) -> int | None:
     return None
 
 
-def _load_data(cfg: dict) -> tuple[Dataset | None, str | None, str | None]:
+def _saved_paths(cfg: dict, out: str) -> dict[str, str] | None:
+    """Split -> file from ``data_paths`` in config.yaml (absolute, else relative to OUT), when every one is there."""
+    saved = cfg.get("data_paths")
+    if not isinstance(saved, dict) or "train" not in saved:
+        return None
+    found = {}
+    for split, where in saved.items():
+        candidates = [where.get("path"), os.path.join(out, where.get("from_out") or "")] if isinstance(where, dict) else []
+        found[split] = next((p for p in candidates if p and os.path.exists(p)), None)
+        if found[split] is None:
+            return None
+    return found
+
+
+def _load_data(cfg: dict, out: str) -> tuple[Dataset | None, str | None, str | None]:
     """(data, problem, train file) for the saved configuration."""
     from multitag.errors import MultitagError
 
@@ -62,15 +76,22 @@ def _load_data(cfg: dict) -> tuple[Dataset | None, str | None, str | None]:
     files = {k: cfg.get(f"{k}_file") for k in ("train", "dev", "test")}
     if not path and not files["train"]:
         return None, "the configuration names no data", None
-    for where in [path, *files.values()]:
-        if where and not os.path.exists(where):
-            return None, f"{where} is not there (the report was made without the data)", None
+    missing = next((w for w in [path, *files.values()] if w and not os.path.exists(w)), None)
+    if missing is not None:
+        # the paths as given are relative to where the run was started: try the split files' saved
+        # absolute and OUT-relative paths (the fingerprint check below confirms they hold the same data)
+        saved = _saved_paths(cfg, out)
+        if saved is None:
+            return None, f"{missing} is not there (the report was made without the data)", None
+        path, files = None, {k: saved.get(k) for k in ("train", "dev", "test")}
     path = path or files["train"]
     try:
         from multitag.data.dataset import load_dataset
         from multitag.data.layout import find_split_files
+        from multitag.data.read_options import ReadOptions
 
-        ds = load_dataset(cfg.get("data"), scheme=cfg.get("scheme"), **files)
+        options = ReadOptions.parse(*(cfg.get(k) for k in ("encoding", "columns", "tag_column", "repair")))
+        ds = load_dataset(path if path != files["train"] else None, scheme=cfg.get("scheme"), **files, options=options)
         limit = cfg.get("train_limit")
         if isinstance(limit, int):
             ds.train = ds.train[:limit]
@@ -101,6 +122,10 @@ def read_context(out: str, records: Sequence[IterationRecord | ReferenceRecord],
     fp = cfg.get("data_fingerprint") or {}
     rows = ctx.rows
     rows.append(("data", str(cfg.get("data") or cfg.get("train_file") or "-")))
+    saved = cfg.get("data_paths") if isinstance(cfg.get("data_paths"), dict) else {}
+    split_files = [f"{k}: {v['path']}" for k, v in saved.items() if isinstance(v, dict) and v.get("path")]
+    if split_files:
+        rows.append(("data files", ", ".join(split_files)))
     limit = cfg.get("train_limit")
     for split in ("train", "dev", "test"):
         if split in fp:
@@ -113,7 +138,9 @@ def read_context(out: str, records: Sequence[IterationRecord | ReferenceRecord],
     if valid.endswith("-of-pool"):
         pool += f" (after removing the {valid} validation sample)"
     rows.append(("pool", pool))
-    rows.append(("train limit", f"{limit:,} sentences" if limit else "none"))
+    pool_size = (fp.get("train") or {}).get("sentences")
+    smaller = f" (the pool has only {pool_size:,}: all of it was used)" if limit and pool_size and pool_size < limit else ""
+    rows.append(("train limit", f"{limit:,} sentences{smaller}" if limit else "none"))
     rows.append(("evaluation split", str(cfg.get("eval", "test"))))
     rows.append(("validation (early stopping)", valid))
     n_iter = max((r.iteration for r in its), default=None)
@@ -149,7 +176,7 @@ def read_context(out: str, records: Sequence[IterationRecord | ReferenceRecord],
         info = data.split_info.get("train")
         ctx.data, ctx.train_path = data, (info.source.path if info is not None else None)
     elif load_data:
-        ctx.data, ctx.data_problem, ctx.train_path = _load_data(cfg)
+        ctx.data, ctx.data_problem, ctx.train_path = _load_data(cfg, out)
     else:
         ctx.data_problem = "not loaded"
     return ctx

@@ -128,5 +128,5 @@ def test_a_byte_order_mark_inside_the_file_is_refused(write):
 def test_undecodable_bytes_line_in_a_cr_file(write):
     path = write("bytes.txt", b"a O\rb O\r\rc\xff O\r")
     with pytest.raises(DataError) as e:
-        read_conll(path)
+        read_conll(path, encoding="utf-8")      # by default a file that is not UTF-8 is read as cp1252 / Latin-1
     assert e.value.line == 4 and "UTF-8" in str(e.value)

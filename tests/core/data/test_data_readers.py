@@ -137,7 +137,7 @@ def test_conll_only_docstart_has_no_sentences(write):
 def test_conll_undecodable_bytes(write, content, line):
     path = write("bytes.txt", content)
     with pytest.raises(DataError) as e:
-        read_conll(path)
+        read_conll(path, encoding="utf-8")      # by default a file that is not UTF-8 is read as cp1252 / Latin-1
     assert "UTF-8" in _located(e, path, line)
 
 
@@ -221,7 +221,7 @@ def test_parallel_undecodable_and_empty(write):
     src = write("d.seq.in", b"a b\nc d\n\xffe\n")
     tgt = write("d.seq.out", "O O\nO O\nO\n")
     with pytest.raises(DataError) as e:
-        read_parallel(src, tgt)
+        read_parallel(src, tgt, encoding="utf-8")   # by default a file that is not UTF-8 is read as cp1252 / Latin-1
     _located(e, src, 3)
     empty = write("e.seq.out", "")
     with pytest.raises(DataError) as e:
