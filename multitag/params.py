@@ -172,12 +172,15 @@ _ABBREVIATIONS = ("e.g.", "i.e.", "al.", "etc.", "cf.", "vs.")
 
 
 def _first_sentence(lines: list[str]) -> str:
-    """The first sentence of a description (abbreviations such as "e.g." and "et al." do not end it)."""
+    """The first sentence of a description (abbreviations such as "e.g." and "et al." do not end it,
+    nor does a full stop or semicolon inside parentheses)."""
     text = " ".join(line.strip() for line in lines if line.strip())
     for m in re.finditer(r"[.;](?=\s|$)", text):
         head = text[: m.end()]
         if head.endswith(_ABBREVIATIONS) or re.search(r"\d\.$", head):
             continue
+        if head.count("(") > head.count(")") or head.count("``") % 2:
+            continue   # inside parentheses or a literal: "``rich`` (default; shapes, ...)" goes on
         rest = text[m.end():].lstrip()
         if not rest or rest[0].isupper() or rest[0] in "`(" or m.group() == ";":
             return head.rstrip(";").strip()
