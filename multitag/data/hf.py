@@ -2,8 +2,9 @@
 ``Dataset.to_json`` writes), label names from the ClassLabel feature in the ``dataset_info.json``
 beside the file (as ``save_to_disk`` writes it); string ``ner_tags`` need no names.
 
-``save_to_disk`` folders (Arrow files) and parquet files need ``pyarrow``; without it they are
-refused with what to install (the ``hf`` extra) or how to export the split as JSON lines.
+``save_to_disk`` folders (Arrow files) and parquet files are read by :mod:`.hf_arrow` through
+``pyarrow``; without it they are refused with what to install (the ``hf`` extra) or how to export
+the split as JSON lines.
 """
 from __future__ import annotations
 
@@ -67,20 +68,37 @@ def read_hf_jsonl(path: str | os.PathLike, *, id_prefix: str | None = None, enco
             obj = json.loads(line)
         except ValueError as e:
             raise DataError(f"invalid JSON ({e})", path=path, line=lineno) from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("tokens"), list) or not isinstance(obj.get("ner_tags"), list):
-            raise DataError("expected an object with \"tokens\" and \"ner_tags\" lists", path=path, line=lineno)
-        tokens, ids = obj["tokens"], obj["ner_tags"]
-        if not tokens or not all(isinstance(t, str) and t and not any(c.isspace() for c in t) for t in tokens):
-            raise DataError("\"tokens\" must be a non-empty list of non-empty strings without spaces", path=path, line=lineno)
-        if len(ids) != len(tokens):
-            raise DataError(f"{len(ids)} ner_tags for {len(tokens)} tokens", path=path, line=lineno)
-        tags = [_tag(v, names, path, lineno) for v in ids]
-        sid = obj.get("id")
-        sentences.append(Sentence(tokens, tags, id=str(sid) if sid is not None else f"{prefix}:{len(sentences)}",
-                                  line=lineno))
+        sentences.append(sentence_from_row(obj, names, path, lineno, f"{prefix}:{len(sentences)}"))
     if not sentences:
         raise DataError("no sentences in the file", path=path)
     return sentences
+
+
+def sentence_from_row(obj, names: list[str] | None, path: str, number: int, default_id: str, *,
+                      where: str = "line") -> Sentence:
+    """One ``{"tokens": [...], "ner_tags": [...], "id": ...}`` record as a sentence; errors name
+    ``path`` and the record's ``number`` (a line of a JSON-lines file, or a row of an Arrow table)."""
+    def error(message: str) -> DataError:
+        if where == "line":
+            return DataError(message, path=path, line=number)
+        return DataError(f"{where} {number}: {message}", path=path)
+
+    if not isinstance(obj, dict) or not isinstance(obj.get("tokens"), list) or not isinstance(obj.get("ner_tags"), list):
+        raise error("expected an object with \"tokens\" and \"ner_tags\" lists")
+    tokens, ids = obj["tokens"], obj["ner_tags"]
+    if not tokens or not all(isinstance(t, str) and t and not any(c.isspace() for c in t) for t in tokens):
+        raise error("\"tokens\" must be a non-empty list of non-empty strings without spaces")
+    if len(ids) != len(tokens):
+        raise error(f"{len(ids)} ner_tags for {len(tokens)} tokens")
+    try:
+        tags = [_tag(v, names, path, number) for v in ids]
+    except DataError as e:
+        if where == "line":
+            raise
+        raise error(e.reason) from None
+    sid = obj.get("id")
+    return Sentence(tokens, tags, id=str(sid) if sid is not None else default_id,
+                    line=number if where == "line" else None)
 
 
 def _tag(value, names: list[str] | None, path: str, line: int) -> str:
@@ -98,7 +116,8 @@ def _tag(value, names: list[str] | None, path: str, line: int) -> str:
 
 
 def refuse_arrow(path: str) -> DataError:
-    """Arrow (``save_to_disk``) and parquet files are read through pyarrow, which is not installed."""
+    """Arrow (``save_to_disk``) and parquet files are read through pyarrow (:mod:`.hf_arrow`); the
+    error when it is not installed."""
     return DataError("reading Arrow / parquet files needs pyarrow, which is not installed: pip install pyarrow (the hf "
                      "extra), or export the split with Dataset.to_json('train.jsonl') and put dataset_info.json "
                      "beside it", path=path)

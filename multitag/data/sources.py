@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from multitag.data.brat import is_brat_folder, read_brat
 from multitag.data.columns import ColumnLayout
-from multitag.data.hf import is_arrow_folder, is_hf_jsonl, read_hf_jsonl, refuse_arrow
+from multitag.data.hf import is_arrow_folder, is_hf_jsonl, read_hf_jsonl
+from multitag.data.hf_arrow import read_hf_arrow
 from multitag.data.conll import read_conll_file
 from multitag.data.read_options import ReadOptions
 from multitag.data.readers import read_jsonl, read_parallel
@@ -51,7 +52,7 @@ class SourceFile:
         (``*.seq.in``) of a parallel pair
     format : ``"conll"``, ``"parallel"``, ``"jsonl"``, ``"brat"`` (a folder of ``.txt`` + ``.ann``),
         ``"hf-jsonl"`` (Hugging Face ``tokens`` / ``ner_tags`` lines), ``"spacy"`` (a DocBin) or
-        ``"arrow"`` (a ``save_to_disk`` folder or parquet file: refused without pyarrow)
+        ``"arrow"`` (a ``save_to_disk`` folder or parquet file, read through pyarrow)
     tags_path : the tags file (``*.seq.out``) of a parallel pair; ``None`` when the text is unlabeled
         or the format is not parallel
     """
@@ -112,7 +113,10 @@ class SourceFile:
             r = read_conll_file(self.path, id_prefix=id_prefix, options=options)
             return FileRead(r.sentences, r.encoding, r.layout, r.n_comments, r.warnings)
         if self.format == "arrow":
-            raise refuse_arrow(self.path)
+            if options.columns or options.tag_column is not None:
+                raise DataError("--columns and --tag-column apply to column (CoNLL) files; this is read as arrow",
+                                path=self.path)
+            return FileRead(read_hf_arrow(self.path, id_prefix=id_prefix), "Arrow")
         if options.columns or options.tag_column is not None:
             raise DataError(f"--columns and --tag-column apply to column (CoNLL) files; this file is read as "
                             f"{self.format}", path=self.path)

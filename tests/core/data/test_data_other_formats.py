@@ -1,9 +1,10 @@
 """BRAT standoff, Hugging Face JSON lines (integer ner_tags + ClassLabel names), save_to_disk / parquet
-(refused without pyarrow), spaCy DocBin: each read behind the same Dataset, with the same
+(through pyarrow; refused without it), spaCy DocBin: each read behind the same Dataset, with the same
 fingerprint-relevant counts as the CoNLL form of the same data."""
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -89,12 +90,8 @@ def test_hf_jsonl_without_label_names_is_refused_naming_what_to_add(tmp_path):
     assert str(e.value).startswith(f"{folder / 'train.jsonl'}:1: integer ner_tags need their label names")
 
 
-def test_save_to_disk_and_parquet_without_pyarrow_are_refused_with_what_to_do(tmp_path):
-    try:
-        import pyarrow  # noqa: F401
-        pytest.skip("pyarrow installed")
-    except ImportError:
-        pass
+def test_save_to_disk_and_parquet_without_pyarrow_are_refused_with_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyarrow", None)      # as on a machine without the hf extra
     split = tmp_path / "dd" / "train"
     split.mkdir(parents=True)
     (split / "state.json").write_text("{}", encoding="utf-8")
@@ -106,6 +103,61 @@ def test_save_to_disk_and_parquet_without_pyarrow_are_refused_with_what_to_do(tm
     with pytest.raises(DataError) as e:
         load_dataset(train=tmp_path / "test.parquet")
     assert "needs pyarrow" in str(e.value)
+
+
+def _arrow_table(names=NAMES, strings=False):
+    import pyarrow as pa
+
+    rows = [{"id": str(k), "tokens": t, "ner_tags": list(g) if strings else [names.index(x) for x in g]}
+            for k, (t, g) in enumerate(SENTENCES)]
+    return pa.Table.from_pylist(rows)
+
+
+def _save_to_disk(folder, names=NAMES):
+    """A folder shaped like Dataset.save_to_disk's: state.json, dataset_info.json, an Arrow stream."""
+    import pyarrow as pa
+
+    folder.mkdir(parents=True)
+    table = _arrow_table(names)
+    with pa.OSFile(str(folder / "data-00000-of-00001.arrow"), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    (folder / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
+    features = {"ner_tags": {"feature": {"names": names, "_type": "ClassLabel"}, "_type": "Sequence"}}
+    (folder / "dataset_info.json").write_text(json.dumps({"features": features}), encoding="utf-8")
+    return folder
+
+
+def test_a_save_to_disk_dataset_dict_reads_like_its_conll_form(tmp_path):
+    for split in ("train", "test"):
+        _save_to_disk(tmp_path / "dd" / split)
+    ds = load_dataset(tmp_path / "dd")
+    assert ds.split_info["train"].source.format == "arrow" and len(ds.test) == 2
+    _same_counts(ds, _conll(tmp_path / "train.txt"))
+    assert [s.id for s in ds.train] == ["0", "1"]
+
+
+def test_parquet_reads_label_names_from_the_hub_metadata_or_dataset_info(tmp_path):
+    import pyarrow as pa   # the hf extra; the test extra (bin/install) includes it
+    import pyarrow.parquet as pq
+
+    table = _arrow_table()
+    hub = {"info": {"features": {"ner_tags": {"feature": {"names": NAMES, "_type": "ClassLabel"}, "_type": "Sequence"}}}}
+    pq.write_table(table.replace_schema_metadata({"huggingface": json.dumps(hub)}), str(tmp_path / "train.parquet"))
+    reference = _conll(tmp_path / "ref.txt")
+    _same_counts(load_dataset(train=tmp_path / "train.parquet"), reference)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    pq.write_table(table, str(bare / "train.parquet"))
+    with pytest.raises(DataError, match="row 1: integer ner_tags need their label names"):
+        load_dataset(train=bare / "train.parquet")
+    _hf(bare)   # writes dataset_info.json (and a train.jsonl) beside it
+    _same_counts(load_dataset(train=bare / "train.parquet"), reference)
+    pq.write_table(_arrow_table(strings=True), str(tmp_path / "strings.parquet"))
+    _same_counts(load_dataset(train=tmp_path / "strings.parquet"), reference)
+    pq.write_table(pa.Table.from_pylist([{"tokens": ["a"]}]), str(tmp_path / "no_tags.parquet"))
+    with pytest.raises(DataError, match="no ner_tags column"):
+        load_dataset(train=tmp_path / "no_tags.parquet")
+
 
 
 def test_spacy_docbin_reads_like_its_conll_form(tmp_path):
