@@ -128,4 +128,7 @@ def report_cmd(out: str, x_axis: str) -> None:
     from multitag.report import write_report
 
     paths = write_report(out, x=x_axis)
+    if paths.get("profile_kept"):
+        click.echo(f"warning: the selection profile was not redrawn ({paths['profile_kept']}); the earlier "
+                   f"profile.png is kept and summary.md says so", err=True)
     click.echo(f"report: {_report_files(paths)}")

@@ -122,7 +122,7 @@ def _mismatch_blocks(cells: list[MismatchCell], image: bytes | None) -> list[Blo
 def report_blocks(cs: list[Curve], context: ReportContext | None, *, curves_image: bytes | None = None,
                   profile: tuple[PoolProfile, list[SelectionProfile]] | None = None,
                   profile_image: bytes | None = None, mismatch: list[MismatchCell] | None = None,
-                  mismatch_image: bytes | None = None) -> list[Block]:
+                  mismatch_image: bytes | None = None, kept_profile_image: bytes | None = None) -> list[Block]:
     """The report's content (see the module docstring); images are PNG bytes (or left out)."""
     blocks: list[Block] = [Heading(1, "Summary"), Heading(2, "What was run")]
     if context is not None and context.rows:
@@ -146,7 +146,14 @@ def report_blocks(cs: list[Curve], context: ReportContext | None, *, curves_imag
             blocks.append(Image("sentence lengths chosen against the pool", "profile.png", profile_image))
     else:
         why = context.data_problem if context is not None and context.data_problem else "no data"
-        blocks.append(Paragraph(f"Not available: it needs the data, and {why}."))
+        if kept_profile_image is not None:
+            blocks += [Paragraph(f"Not recomputed now: it needs the data, and {why}. The figure is the one an earlier "
+                                 "report drew with the data (`profile.png`, kept); run `multitag report` where the "
+                                 "data is to redraw the tables."),
+                       Image("sentence lengths chosen against the pool (earlier report)", "profile.png",
+                             kept_profile_image)]
+        else:
+            blocks.append(Paragraph(f"Not available: it needs the data, and {why}."))
     blocks.append(Heading(2, "Learning curves (mean ± std over seeds)"))
     blocks += _curve_tables(cs)
     return blocks
@@ -221,8 +228,13 @@ def write_report(out: str, *, x: str = "tokens", load_data: bool = True, data=No
     profile_image = lengths_png(*profile) if profile is not None else None
     cells = mismatch_cells(records)
     mismatch_image = mismatch_png(cells) if cells else None
+    old_profile = os.path.join(out, "profile.png")
+    kept = None
+    if profile is None and context.data_problem and os.path.exists(old_profile):
+        with open(old_profile, "rb") as fh:   # the data is not here now: keep what an earlier report drew
+            kept = fh.read()
     blocks = report_blocks(cs, context, curves_image=curves_image, profile=profile, profile_image=profile_image,
-                           mismatch=cells, mismatch_image=mismatch_image)
+                           mismatch=cells, mismatch_image=mismatch_image, kept_profile_image=kept)
     paths = {"summary_md": os.path.join(out, "summary.md"), "summary_csv": os.path.join(out, "summary.csv"),
              "curves_png": os.path.join(out, "curves.png"), "report_html": os.path.join(out, "report.html")}
     # the small text files first, so that a full disk leaves them complete and the images absent
@@ -241,7 +253,10 @@ def write_report(out: str, *, x: str = "tokens", load_data: bool = True, data=No
     if profile_image is not None:
         paths["profile_png"] = os.path.join(out, "profile.png")
         _write_bytes(paths["profile_png"], profile_image)
-    elif os.path.exists(os.path.join(out, "profile.png")):
-        os.remove(os.path.join(out, "profile.png"))   # a stale one: summary.md no longer shows it
+    elif kept is not None:
+        paths["profile_png"] = old_profile
+        paths["profile_kept"] = context.data_problem
+    elif os.path.exists(old_profile):
+        os.remove(old_profile)   # the run has no data to profile (e.g. --load-data off): summary.md no longer shows it
     _write_text(paths["report_html"], render_html(blocks, title=f"multitag report: {os.path.basename(os.path.abspath(out))}"))
     return paths

@@ -66,3 +66,28 @@ def test_a_results_folder_moved_with_its_data_finds_it_relative_to_out(tmp_path,
     assert r.exit_code == 0, r.output
     md = (moved / "out" / "summary.md").read_text()
     assert "is not there" not in md and (moved / "out" / "profile.png").exists()
+
+
+def test_a_report_rewritten_where_the_data_is_gone_keeps_the_old_profile_and_says_so(tmp_path, docs_data,
+                                                                                    count_backend):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from multitag.cli import main
+
+    data = tmp_path / "data"
+    shutil.copytree(docs_data, data)
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["compare", "--backends", count_backend, "--data", str(data), "--strategies", "random",
+                                  "--schedule", "10%x2", "--initial-size", "20%", "--valid", "none", "--out", str(out),
+                                  "--no-progress"])
+    assert r.exit_code == 0, r.output
+    before = (out / "profile.png").read_bytes()
+    shutil.rmtree(data)
+    r = CliRunner().invoke(main, ["report", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "selection profile was not redrawn" in r.output
+    assert (out / "profile.png").read_bytes() == before
+    md = (out / "summary.md").read_text()
+    assert "Not recomputed now" in md and "profile.png" in md

@@ -74,9 +74,10 @@ def test_without_the_data_the_report_says_so_and_keeps_the_context(tmp_path, doc
     assert r.exit_code == 0, r.output
     md = (out / "summary.md").read_text()
     assert _rows(md)["train split"] == "5 sentences, 16 tokens (after the train limit)"   # from config.yaml
-    assert f"Not available: it needs the data, and {docs_data} is not there" in md
-    assert not (out / "profile.png").exists() and "profile.png" not in md
-    assert "Not available" in (out / "report.html").read_text()
+    # issue 21: the earlier profile.png is kept and the section says why it was not redrawn
+    assert f"Not recomputed now: it needs the data, and {docs_data} is not there" in md
+    assert (out / "profile.png").exists() and "profile.png" in md
+    assert "Not recomputed now" in (out / "report.html").read_text()
 
 
 def test_other_data_under_the_same_path_is_not_profiled(tmp_path, docs_data, count_backend):
