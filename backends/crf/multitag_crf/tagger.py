@@ -313,8 +313,10 @@ def _cqdb_strings(data: bytes, start: int, end: int, count: int, what: str, wher
     if magic != b"CQDB" or order != _CQDB_BYTEORDER or start + size > end or size < _CQDB_HEADER.size + 256 * 8:
         raise bad
     stop = start + size
-    if bwd_size != count or bwd_offset < _CQDB_HEADER.size or start + bwd_offset + 4 * bwd_size > stop:
+    if bwd_size != count or start + bwd_offset + 4 * bwd_size > stop:
         raise bad
+    if bwd_offset < _CQDB_HEADER.size and not (count == 0 and bwd_offset == 0):
+        raise bad   # an empty dictionary (a model trained on one label keeps no attribute) has no backward array
 
     def record(off: int) -> tuple[int, bytes]:
         if off < _CQDB_HEADER.size + 256 * 8 or start + off + 8 > stop:
