@@ -6,6 +6,7 @@ import json
 import click
 
 from multitag.cli import main
+from multitag.cli.labelstudio import sync_labelstudio_cmd
 from multitag.cli.learner_options import project_values, with_project_options
 from multitag.cli.params import parse_params
 from multitag.errors import MultitagError
@@ -24,6 +25,9 @@ def project_group() -> None:
     multitag project status P
     multitag project export P --format conll --out annotated.conll
     """
+
+
+project_group.add_command(sync_labelstudio_cmd)
 
 
 @project_group.command("init")
@@ -170,3 +174,76 @@ def labelstudio_config_cmd(path) -> None:
 
     with Project(path) as p:
         click.echo(p.labelstudio_config(), nl=False)
+
+
+@project_group.group("annotators")
+def annotators_group() -> None:
+    """Named annotators of `multitag serve`: each signs in with a token of their own.
+
+    \b
+    multitag project annotators add P alice      # prints alice's token (shown once)
+    multitag project annotators list P
+    multitag project annotators token P alice    # a new token for alice (the old one stops working)
+    """
+
+
+def _issue_token(path: str, name: str, issue) -> None:
+    """Run ``issue(annotators, name)`` (it returns a new token) in one transaction and print the token."""
+    from multitag.project.project import Project
+
+    with Project(path) as p:
+        with p.store.transaction():
+            token = issue(p.store.annotators, name)
+    name = name.strip()
+    click.echo(f"{name}: {token}")
+    click.echo(f"{name} signs in once with http://HOST:PORT/?token={token} (the browser remembers it)", err=True)
+
+
+@annotators_group.command("add")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.argument("name")
+def annotators_add_cmd(path, name) -> None:
+    """Register annotator NAME and print their token."""
+    from multitag.project.importer import now
+
+    _issue_token(path, name, lambda annotators, who: annotators.add(who, now()))
+
+
+@annotators_group.command("token")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.argument("name")
+def annotators_token_cmd(path, name) -> None:
+    """Print a new token for annotator NAME (their old token stops working)."""
+    _issue_token(path, name, lambda annotators, who: annotators.new_token(who))
+
+
+@annotators_group.command("list")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+def annotators_list_cmd(path) -> None:
+    """The registered annotators, how many answers each has given on the page, and the active
+    seconds per answer the page measured."""
+    from multitag.project.project import Project
+
+    with Project(path) as p:
+        for a in p.store.annotators.all():
+            timed, seconds = p.store.leases.active_seconds(a.name)
+            pace = f"\t{seconds / timed:.1f} active s per answer" if timed else ""
+            click.echo(f"{a.name}\t{p.store.leases.count_answered_by(a.name)} answers\tsince {a.created}{pace}")
+
+
+@annotators_group.command("agreement")
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+def annotators_agreement_cmd(path) -> None:
+    """Agreement per annotator pair on the sentences both answered (`multitag serve --overlap`):
+    span-level F1 and Cohen's kappa on token tags."""
+    from multitag.project.project import Project
+    from multitag.serve.agreement import agreement
+
+    with Project(path) as p:
+        pairs = agreement(p.store.leases.submitted_answers())
+    if not pairs:
+        click.echo("no sentence was answered by two annotators (serve with --overlap 10% to have some)")
+    for a in pairs:
+        kappa = "-" if a["kappa"] is None else f"{a['kappa']:.4f}"
+        click.echo(f"{a['annotators'][0]}\t{a['annotators'][1]}\t{a['sentences']} sentences\t"
+                   f"span F1 {a['span_f1']:.4f}\tkappa {kappa}")

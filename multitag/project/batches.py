@@ -2,13 +2,20 @@
 the round's model (none for the seed set), written in an annotation format."""
 from __future__ import annotations
 
+import math
 from typing import Callable
 
+from multitag.backend import Prediction
 from multitag.data.sentence import Sentence
 from multitag.project import formats
 from multitag.project.models import load_model
 from multitag.project.opened import OpenedProject
 from multitag.project.store import QueryRow, SentenceRow
+
+
+def confidence(pred: Prediction) -> float:
+    """The model's confidence in its labelling of a sentence: P(best path | sentence)."""
+    return float(math.exp(min(0.0, pred.logprob)))
 
 
 def round_tasks(p: OpenedProject, round_id: int, rows: list[SentenceRow] | None = None) -> list[formats.Task]:
@@ -36,7 +43,8 @@ def round_tasks(p: OpenedProject, round_id: int, rows: list[SentenceRow] | None 
                               queries=[q.id for q in group], asked=asked, unit=group[0].unit)
         tasks.append(formats.Task(ref=ref, text=r.text, tokens=r.tokens, starts=r.starts, ends=r.ends,
                                   tags=list(preds[k].tags) if preds is not None else None,
-                                  score=max(scores) if scores else None, model=model_name))
+                                  score=max(scores) if scores else None, model=model_name,
+                                  confidence=confidence(preds[k]) if preds is not None else None))
     return tasks
 
 

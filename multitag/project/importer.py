@@ -3,8 +3,10 @@
 Nothing is written unless the whole file is valid: unknown labels, spans off token boundaries
 (``snap`` widens them), overlapping spans, tasks of another project or of text that has changed,
 answers to queries of other sentences, and two tasks giving one token different tags are errors
-naming the file and the task or line. A file imported before (same bytes) is recognised and
-imports nothing again.
+naming the file and the task or line, and so is an entity that would start with ``I-`` once the
+answer is merged with what is stored (:func:`~multitag.project.spans.check_entity_starts`, the
+annotation page's rule too). A file imported before (same bytes) is recognised and imports
+nothing again.
 
 At sentence level (and for tasks that answer no query) the whole sentence is annotated; at entity
 level the asked tokens and every entity span that covers one of them (the entity widens); at token
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from multitag.annotation.levels import DEFAULT_LEVEL, get_level
 from multitag.errors import MultitagError
 from multitag.project.formats import ImportedTask
-from multitag.project.spans import char_spans_to_tags, check_answer_tags
+from multitag.project.spans import char_spans_to_tags, check_answer_tags, check_entity_starts
 from multitag.project.store import SentenceRow, Store
 
 
@@ -99,6 +101,7 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
     queries = store.queries.by_id()
     plan = ImportPlan()
     seen: dict[tuple[int, int], tuple[str, str]] = {}
+    planned: dict[int, dict[int, str]] = {}           # sentence -> token -> tag, of the tasks planned so far
     for task in tasks:
         ref = task.ref
         if ref is not None:
@@ -156,6 +159,9 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
         if not chosen:
             plan.skipped += 1
             continue
+        stored = store.annotations.current_tags(sentence.id)
+        stored.update(planned.get(sentence.id, {}))       # what earlier tasks of the file write there
+        check_entity_starts(tags, stored, {t: tag for t, (tag, _) in chosen.items()}, where)
         round_id = queries[qids[0]].round_id if qids else None
         for t, (tag, q) in chosen.items():
             key = (sentence.id, t)
@@ -163,6 +169,7 @@ def plan_import(store: Store, tasks: list[ImportedTask], *, snap: bool = False) 
                 raise MultitagError(f"{where}: token {t + 1} of sentence {sentence.id} is {tag}, but {seen[key][1]} "
                                     f"says {seen[key][0]}")
             seen[key] = (tag, where)
+            planned.setdefault(sentence.id, {})[t] = tag
             plan.rows.append(Row(sentence.id, t, tag, q, round_id, task.annotator, where))
         plan.tasks += 1
     return plan

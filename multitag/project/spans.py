@@ -8,6 +8,43 @@ from multitag.data.schemes import validation_error
 from multitag.errors import MultitagError
 
 
+class TagSequenceError(MultitagError):
+    """An answer's tags that break IOB2 (the annotation page answers it with 422)."""
+
+
+def _continues(prev: str | None, tag: str) -> bool:
+    return prev is not None and prev[:2] in ("B-", "I-") and prev[2:] == tag[2:]
+
+
+def check_entity_starts(answer: Sequence[str | None], stored: dict[int, str], kept: dict[int, str], where: str) -> None:
+    """Refuse an answer whose kept tags would leave an entity starting with ``I-`` in the store.
+
+    The one rule of ``project import`` and the annotation page, the readers' IOB2 rule applied to
+    what the store will hold: a kept ``I-X`` must continue an entity of type X on the token before
+    it (the kept tag there, else the answer's tag there, else the stored one) unless that token is
+    annotated nowhere (after a gap anything may follow, as in the readers). The start of the
+    sentence, O and another type refuse it; so does a kept tag right before a stored ``I-`` it does
+    not continue. ``answer``: the task's tags (None: blank); ``stored``: token -> current tag;
+    ``kept``: token -> the tag the answer writes there. Raises :class:`TagSequenceError`.
+    """
+    def context(i: int) -> str | None:
+        return kept[i] if i in kept else answer[i] if answer[i] is not None else stored.get(i)
+
+    def refuse(i: int, tag: str, before: str | None) -> None:
+        what = "the start of the sentence" if i == 0 else before
+        raise TagSequenceError(f"{where}: token {i + 1}: {tag!r} after {what} would start an entity with I-; "
+                               f"an entity starts with B-{tag[2:]}")
+
+    for i in sorted(kept):
+        tag = kept[i]
+        before = context(i - 1) if i > 0 else "O"
+        if tag.startswith("I-") and before is not None and not _continues(before, tag):
+            refuse(i, tag, before)
+        after = stored.get(i + 1)
+        if i + 1 not in kept and after is not None and after.startswith("I-") and not _continues(tag, after):
+            refuse(i + 1, after, tag)
+
+
 def check_answer_tags(tags: Sequence[str | None], where: "str | Callable[[int], str]") -> None:
     """Refuse an answer's token tags that are not valid IOB2 (``None``: a token not annotated).
 
@@ -24,8 +61,8 @@ def check_answer_tags(tags: Sequence[str | None], where: "str | Callable[[int], 
         return
     i, reason = err
     if isinstance(where, str):
-        raise MultitagError(f"{where}: token {i + 1}: {reason}")
-    raise MultitagError(f"{where(i)}: {reason}")
+        raise TagSequenceError(f"{where}: token {i + 1}: {reason}")
+    raise TagSequenceError(f"{where(i)}: {reason}")
 
 
 def _is_int(x) -> bool:

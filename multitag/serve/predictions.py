@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from multitag.backend import Prediction
 from multitag.data.sentence import Sentence
 
 
@@ -14,7 +15,9 @@ class Predictions:
         self._models: dict[int, Any] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, project, round_row, sentences: list[dict]) -> list[list[str]]:
+    def predict(self, project, round_row, sentences: list[dict]) -> tuple[list[Prediction], list[str]]:
+        """The predictions of the round's model for ``sentences`` and the model's labels (column
+        ``j`` of a prediction's marginals is ``labels[j]``)."""
         model_id = round_row["model_id"]
         with self._lock:
             model = self._models.get(model_id)
@@ -22,4 +25,7 @@ class Predictions:
                 model = project.load_model(project.store.models.get(model_id))
                 self._models = {model_id: model}     # keep only the newest
             preds = model.predict([Sentence(s["tokens"], None, s["pos"]) for s in sentences])
-        return [list(p.tags) for p in preds]
+        return preds, list(model.labels)
+
+    def __call__(self, project, round_row, sentences: list[dict]) -> list[list[str]]:
+        return [list(p.tags) for p in self.predict(project, round_row, sentences)[0]]

@@ -13,6 +13,7 @@ from multiprocessing import get_context
 
 from multitag.errors import MultitagError
 from multitag.project.project import Project
+from multitag.serve.tasks import unanswered_tokens
 
 #: seconds the retrain worker sleeps before training (tests use it to make a retrain slow)
 RETRAIN_DELAY_ENV = "MULTITAG_SERVE_RETRAIN_DELAY"
@@ -30,29 +31,43 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _retrain(project: str, budget: int) -> int:
-    """In the worker process: retrain on the current labeled set and choose the next round."""
+    """In the worker process: retrain on the current labeled set and choose the next round (the
+    unanswered queue re-ranked, ``budget`` tokens more)."""
     delay = float(os.environ.get(RETRAIN_DELAY_ENV) or 0)
     if delay > 0:
         time.sleep(delay)
 
     with Project(project) as p:
-        return p.choose_round(budget, reuse=False)[0]
+        # the new round re-ranks every unanswered task with the new model, and adds ``budget`` tokens
+        return p.choose_round(budget + unanswered_tokens(p.store), reuse=False)[0]
 
 
 class RetrainLoop:
-    """The active-learning loop of a served project: counts answers and, after every
-    ``retrain_every`` of them (or when the queue runs dry), retrains in a background process."""
+    """The active-learning loop of a served project: counts net answers (an undone answer no longer
+    counts) and, after every ``retrain_every`` of them (or when the queue runs dry), retrains in a
+    background process."""
 
     def __init__(self, project: str, *, budget: int, retrain_every: int | None):
         self.project = project
         self.budget = budget
         self.retrain_every = retrain_every
-        self.answers = 0
+        self._counted: set[int] = set()     # leases answered since the last retrain started
         self._lock = threading.Lock()
         self._future: Future | None = None
         self._pool: ProcessPoolExecutor | None = None
         self.last_error: str | None = None
         self.rounds_started = 0
+
+    @property
+    def answers(self) -> int:
+        """Net answers since the last retrain started."""
+        return len(self._counted)
+
+    @answers.setter
+    def answers(self, value: int) -> None:
+        if value != 0:
+            raise ValueError("the answer count can only be reset to 0")
+        self._counted = set()
 
     @property
     def retraining(self) -> bool:
@@ -78,18 +93,24 @@ class RetrainLoop:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
                                                  initializer=_die_with_parent, initargs=(os.getpid(),))
-            self.answers = 0
+            self._counted = set()
             self.rounds_started += 1
             self._future = self._pool.submit(_retrain, self.project, self.budget)
             return True
 
-    def answered(self, round_tasks: int) -> None:
+    def answered(self, round_tasks: int, lease: int) -> None:
+        """The answer on ``lease`` was stored; a retrain starts when it is due."""
         with self._lock:
-            self.answers += 1
+            self._counted.add(lease)
             every = self.retrain_every or max(1, round_tasks)
             due = self.answers >= every
         if due:
             self.start()
+
+    def undone(self, lease: int) -> None:
+        """The answer on ``lease`` was undone: it counts again only when it is answered again."""
+        with self._lock:
+            self._counted.discard(lease)
 
     def wait(self, timeout: float | None = None) -> None:
         f = self._future

@@ -88,31 +88,56 @@ class BodyLimit:
 class Guard:
     """The checks of a request before its handler runs.
 
-    ``token``: every request must carry it (``Authorization: Bearer``; the page itself also takes
-    ``?token=`` or its cookie); None: no token. ``allowed_hosts``: the Host header values this
-    server answers (None: any).
+    ``token``: the server's shared token (``Authorization: Bearer``; the page itself also takes
+    ``?token=`` or its cookie); None: no shared token. ``annotator_of_token``: the registered
+    annotator a personal token belongs to (or None); while ``annotators_registered()`` is true,
+    every request needs a token even without a shared one. ``allowed_hosts``: the Host header
+    values this server answers (None: any).
+
+    A request that passes carries ``request.state.signed_in``: the annotator's name when a
+    personal token signed it in, else None.
     """
 
-    def __init__(self, *, token: str | None, allowed_hosts: list[str] | None):
+    def __init__(self, *, token: str | None, allowed_hosts: list[str] | None,
+                 annotator_of_token: Callable[[str], str | None] | None = None,
+                 annotators_registered: Callable[[], bool] | None = None):
         self.token = token
         self.allowed_hosts = allowed_hosts
+        self.annotator_of_token = annotator_of_token or (lambda given: None)
+        self.annotators_registered = annotators_registered or (lambda: False)
 
     def host_ok(self, request: Request) -> bool:
         host = request.headers.get("host", "")
         return self.allowed_hosts is None or host in self.allowed_hosts
 
-    def authorised(self, request: Request) -> bool:
-        if self.token is None:
-            return True
+    def needs_token(self) -> bool:
+        return self.token is not None or self.annotators_registered()
+
+    @staticmethod
+    def given_token(request: Request) -> str:
+        """The token a request carries: ``Authorization: Bearer``, and for the page itself also
+        ``?token=`` (a sign-in) or the cookie of an earlier sign-in. The API takes the header only."""
         given = request.headers.get("authorization", "")
         if given.startswith("Bearer "):
-            given = given[len("Bearer "):]
-        elif request.method == "GET" and request.url.path == "/":
-            # the page itself: the token of the printed URL, or the cookie set when it was first opened
-            given = request.query_params.get("token") or request.cookies.get(COOKIE, "")
-        else:
-            given = ""   # the API takes the token from the Authorization header only (never a cookie)
-        return hmac.compare_digest(given.encode(), self.token.encode())
+            return given[len("Bearer "):]
+        if request.method == "GET" and request.url.path == "/":
+            return request.query_params.get("token") or request.cookies.get(COOKIE, "")
+        return ""
+
+    def identify(self, request: Request) -> tuple[bool, str | None]:
+        """(whether the request is signed in, the annotator's name when a personal token signed it in)."""
+        if not self.needs_token():
+            return True, None
+        given = self.given_token(request)
+        if not given:
+            return False, None
+        if self.token is not None and hmac.compare_digest(given.encode(), self.token.encode()):
+            return True, None
+        name = self.annotator_of_token(given)
+        return name is not None, name
+
+    def authorised(self, request: Request) -> bool:
+        return self.identify(request)[0]
 
     @staticmethod
     def same_origin(request: Request) -> bool:
@@ -127,8 +152,10 @@ class Guard:
         """The error response a request gets before its handler runs, or None when it may pass."""
         if not self.host_ok(request):
             return error("unknown Host", 403)
-        if not self.authorised(request):
+        ok, name = self.identify(request)
+        if not ok:
             return error("missing or wrong token", 401)
+        request.state.signed_in = name
         if state_changing and not self.same_origin(request):
             return error("a state-changing request must be JSON from this page's origin", 403)
         return None

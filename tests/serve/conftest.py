@@ -89,3 +89,33 @@ class Served:
             self.proc.kill()
             _, err = self.proc.communicate()
         return err
+
+
+def answer_the_seed_set(tmp_path, path, gold, budget=900):
+    """Choose the seed set of ``path`` and import gold answers to it (a first round answered, as a
+    Label Studio batch would be)."""
+    import json
+
+    from multitag.project.project import Project
+
+    by_tokens = {tuple(s.tokens): list(s.tags) for s in gold}
+    with Project(path) as p:
+        p.query(budget, fmt="jsonl", out=str(tmp_path / "seed.jsonl"))
+    with open(tmp_path / "seed.jsonl") as f, open(tmp_path / "answers.jsonl", "w") as g:
+        for line in f:
+            d = json.loads(line)
+            d["tags"] = by_tokens[tuple(d["tokens"])]
+            g.write(json.dumps(d) + "\n")
+    with Project(path) as p:
+        p.import_file(str(tmp_path / "answers.jsonl"))
+
+
+def screenshot(page, name, tmp_path, min_bytes=5_000):
+    """Screenshot ``page`` as ``name``; copied to docs/ when MULTITAG_UPDATE_SCREENSHOTS is set."""
+    import shutil
+
+    path = tmp_path / name
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > min_bytes
+    if os.environ.get("MULTITAG_UPDATE_SCREENSHOTS"):
+        shutil.copy(path, os.path.join(os.path.dirname(__file__), "..", "..", "docs", name))

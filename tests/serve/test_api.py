@@ -40,6 +40,8 @@ def test_next_answer_undo_skip_store_and_restore_annotations(tmp_path, gold):
     # undo: the answer is retracted (kept as history) and the task comes back
     u = c.post("/api/undo", json={}, headers=h).json()
     assert u["undo"]["sentence"] == task["sentence"] and u["task"]["sentence"] == task["sentence"]
+    assert u["task"]["draft"] == tags, "the undone answer comes back for editing"
+    assert c.get("/api/next", headers=h).json()["task"]["draft"] == tags, "a reload keeps the draft"
     with Project(path) as p:
         assert all(t is None for t in p.learner()[0].pool.tags(task["sentence"] - 1))
         retracted = p.store.query("SELECT COUNT(*) FROM annotations WHERE retracted IS NOT NULL")[0][0]
@@ -146,3 +148,149 @@ def test_after_n_answers_a_background_retrain_reorders_the_queue(tmp_path, gold)
     t_after = c.get("/api/next", headers=h).json()["task"]
     assert t_after["sentence"] == t_next["sentence"], "a held task stays with its annotator"
     loop.close()
+
+
+def _answer_next(c, h, by_tokens) -> dict:
+    """Answer the annotator's next task with its gold tags; the task."""
+    t = c.get("/api/next", headers=h).json()["task"]
+    r = c.post("/api/answer", json={"lease": t["lease"], "tags": by_tokens[tuple(t["tokens"])]}, headers=h)
+    assert r.status_code == 200, r.text
+    return t
+
+
+def test_retrain_every_counts_net_answers_an_undone_answer_does_not_count(tmp_path, gold):
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, budget=150, retrain_every=3)
+    loop = app.state.loop
+    h = {"X-Annotator": "alice"}
+    by_tokens = {tuple(s.tokens): list(s.tags) for s in gold}
+
+    def answer():
+        return _answer_next(c, h, by_tokens)
+
+    answer(); answer()
+    assert c.post("/api/undo", json={}, headers=h).status_code == 200
+    answer()                              # the undone task answered again: two net answers
+    assert loop.answers == 2 and loop.rounds_started == 0, "an undone answer does not count"
+    answer()
+    assert loop.rounds_started == 1, "the third net answer starts the retrain"
+    loop.wait(timeout=120)
+    loop.close()
+
+
+def test_a_retrain_re_ranks_the_unanswered_queue_and_drops_none_of_it(tmp_path, gold):
+    from multitag.serve import tasks
+
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, budget=200, retrain_every=5)
+    by_tokens = {tuple(s.tokens): list(s.tags) for s in gold}
+    h = {"X-Annotator": "alice"}
+    with Project(path) as p:
+        seed = p.store.rounds.latest_chosen().id
+        seed_sentences = [t["sentence"] for t in tasks.round_tasks(p.store, seed)]
+    answered = [_answer_next(c, h, by_tokens)["sentence"] for _ in range(5)]
+    loop = app.state.loop
+    loop.wait(timeout=120)
+    assert loop.last_error is None
+    status = c.get("/api/status", headers=h).json()
+    assert status["round"] > seed
+    unanswered_seed = [s for s in seed_sentences if s not in answered]
+    with Project(path) as p:
+        queue = [t["sentence"] for t in tasks.open_tasks(p.store)]
+        new_round = [t["sentence"] for t in tasks.round_tasks(p.store, status["round"])]
+    assert set(unanswered_seed) <= set(queue), "no unanswered task of the old round is dropped"
+    assert queue[: len(new_round)] == new_round, "the queue follows the new model's ranking"
+    assert queue[len(new_round):] == [s for s in unanswered_seed if s not in new_round], \
+        "then the old tasks it ranked lower, in their old order"
+    with Project(path) as p:
+        asked_new = sum(len(t["asked"]) for t in tasks.round_tasks(p.store, status["round"]))
+        asked_old = sum(len(t["asked"]) for t in tasks.round_tasks(p.store, seed) if t["sentence"] in unanswered_seed)
+    assert asked_new >= 200 + asked_old - 60, "the new round ranks as many tokens as were open, plus the budget"
+    assert status["queue_tasks"] == len(queue)
+    t = c.get("/api/next", headers=h).json()["task"]
+    assert (t["sentence"], t["round"], t["rank"]) == (new_round[0], status["round"], 1)
+    loop.close()
+
+
+def test_a_history_item_reopened_and_corrected_supersedes_and_keeps_the_old_answer(tmp_path, gold):
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, budget=120, retrain_every=50)
+    by_tokens = {tuple(s.tokens): list(s.tags) for s in gold}
+    h = {"X-Annotator": "alice"}
+    first = c.get("/api/next", headers=h).json()["task"]
+    while not any(t != "O" for t in by_tokens[tuple(first["tokens"])]):     # a sentence with entities
+        c.post("/api/skip", json={"lease": first["lease"]}, headers=h)
+        first = c.get("/api/next", headers=h).json()["task"]
+    right = by_tokens[tuple(first["tokens"])]
+    wrong = ["O"] * len(right)
+    c.post("/api/answer", json={"lease": first["lease"], "tags": wrong}, headers=h)
+    second = c.get("/api/next", headers=h).json()["task"]
+    c.post("/api/answer", json={"lease": second["lease"], "tags": by_tokens[tuple(second["tokens"])]}, headers=h)
+    held = c.get("/api/next", headers=h).json()["task"]
+    hist = c.get("/api/history", headers=h).json()["history"]
+    assert [x["sentence"] for x in hist] == [second["sentence"], first["sentence"]]
+    assert hist[1]["entities"] == [] and not hist[1]["corrected"]
+    assert c.post("/api/reopen", json={"lease": first["lease"]}, headers={"X-Annotator": "bob"}).status_code == 404
+    r = c.post("/api/reopen", json={"lease": first["lease"]}, headers=h).json()
+    task = r["task"]
+    assert task["sentence"] == first["sentence"] and task["draft"] == wrong, "the answer comes back to correct"
+    a = c.post("/api/answer", json={"lease": task["lease"], "tags": right}, headers=h).json()
+    assert a["answer"]["correction"] and a["status"]["my_answers"] == 2, "a correction is not another answer"
+    assert app.state.loop.answers == 2
+    assert c.get("/api/next", headers=h).json()["task"]["lease"] == held["lease"], "then the held task again"
+    hist = c.get("/api/history", headers=h).json()["history"]
+    assert hist[0]["sentence"] == first["sentence"] and hist[0]["corrected"]
+    assert [e[2] for e in hist[0]["entities"]] == [typ for typ in (t[2:] for t in right if t.startswith("B-"))]
+    with Project(path) as p:
+        assert p.learner()[0].pool.tags(first["sentence"] - 1) == tuple(right)
+        rows = p.store.query("SELECT tag, superseded_by FROM annotations WHERE sentence_id = ? ORDER BY id",
+                             (first["sentence"],))
+        changed = sum(1 for t in right if t != "O")
+        assert len(rows) == len(right) + changed, "the old answer stays, as history"
+        assert sum(1 for r in rows if r["superseded_by"] is not None) == changed
+    app.state.loop.close()
+
+
+def test_a_task_shows_the_sentences_around_it_in_its_document(tmp_path):
+    from multitag.project.project import Settings, init_project
+
+    text = tmp_path / "docs.txt"
+    text.write_text("Anna met Bob in Paris . They went to Rome . Then Bob left .\n"
+                    "Carl lives in Oslo . He likes Bergen .\n")
+    path = str(tmp_path / "p")
+    init_project(path, str(text), Settings(backend="crf", params={"max_iterations": 5}, strategy="mnlp",
+                                           entity_types=helpers.TYPES, tokenizer="spacy"), documents=True)
+    c, app = client(path, budget=100)
+    with Project(path) as p:
+        rows = {r.id: r for r in p.store.text.sentences()}
+    seen = 0
+    for _ in range(len(rows)):
+        t = c.get("/api/next").json()["task"]
+        if t is None:
+            break
+        row = rows[t["sentence"]]
+        before, after = rows.get(row.id - 1), rows.get(row.id + 1)
+        assert t["context"] == {
+            "before": before.text if before and before.document_id == row.document_id else None,
+            "after": after.text if after and after.document_id == row.document_id else None}
+        seen += t["context"]["before"] is not None and t["context"]["after"] is not None
+        c.post("/api/skip", json={"lease": t["lease"]})
+    assert len(rows) == 5 and seen == 1, "only the middle sentence of the first document has both neighbours"
+    app.state.loop.close()
+
+
+def test_the_active_seconds_of_an_answer_are_stored_and_summed(tmp_path, gold):
+    path = helpers.make_project(tmp_path, gold)
+    c, app = client(path, budget=120, retrain_every=50)
+    by_tokens = {tuple(s.tokens): list(s.tags) for s in gold}
+    h = {"X-Annotator": "alice"}
+    for seconds in (12.5, 7.5):
+        t = c.get("/api/next", headers=h).json()["task"]
+        body = {"lease": t["lease"], "tags": by_tokens[tuple(t["tokens"])], "active_seconds": seconds}
+        assert c.post("/api/answer", json={**body, "active_seconds": -1}, headers=h).status_code == 400
+        s = c.post("/api/answer", json=body, headers=h).json()["status"]
+    assert (s["my_timed_answers"], s["my_active_seconds"], s["active_seconds"]) == (2, 20.0, 20.0)
+    c.post("/api/undo", json={}, headers=h)
+    s = c.get("/api/status", headers=h).json()
+    assert (s["my_timed_answers"], s["my_active_seconds"]) == (1, 12.5), "an undone answer's time is not counted"
+    app.state.loop.close()

@@ -85,9 +85,14 @@ def test_five_tasks_by_keyboard_with_an_undo_and_a_skip_survive_a_reload(tmp_pat
                 _wait_for_new_task(page, lease)
                 undone = answered.pop()
                 assert tuple(_tokens(page)) == undone, "undo brings the last task back"
-                assert page.locator("#sentence .tok.ent").count() == 0, "with its answer retracted"
+                # with the undone answer restored for editing (no key to redo): its entities, labelled
+                want = [(a, typ) for typ, a, b in entity_spans(by_tokens[undone])]
+                got = page.locator("#sentence .tok.ent.begin").evaluate_all(
+                    "els => els.map(e => [Number(e.dataset.i), e.dataset.label])")
+                assert [tuple(g) for g in got] == want, "undo restores the undone answer"
+                with Project(path) as p:   # while it is retracted in the store
+                    assert p.store.query("SELECT COUNT(*) FROM annotations WHERE retracted IS NOT NULL")[0][0] > 0
                 back = _lease(page)
-                _type_entities(page, by_tokens[undone], labels)
                 page.keyboard.press("Enter")
                 answered.append(undone)
                 _wait_for_new_task(page, back)
@@ -118,16 +123,7 @@ def test_five_tasks_by_keyboard_with_an_undo_and_a_skip_survive_a_reload(tmp_pat
 def test_the_page_follows_the_queue_re_ordered_after_a_background_retrain(tmp_path, gold, chromium_page):
     path = helpers.make_project(tmp_path, gold, level="entity", strategy="bt")
     by_tokens = {tuple(s.tokens): list(s.tags) for s in gold}
-    # the seed set, answered before serving (as a first Label Studio round would be)
-    with Project(path) as p:
-        p.query(900, fmt="jsonl", out=str(tmp_path / "seed.jsonl"))
-    with open(tmp_path / "seed.jsonl") as f, open(tmp_path / "answers.jsonl", "w") as g:
-        for line in f:
-            d = json.loads(line)
-            d["tags"] = by_tokens[tuple(d["tokens"])]
-            g.write(json.dumps(d) + "\n")
-    with Project(path) as p:
-        p.import_file(str(tmp_path / "answers.jsonl"))
+    helpers.answer_the_seed_set(tmp_path, path, gold)   # answered before serving, as a first Label Studio round
     server = helpers.Served(path, "--budget", "60", "--retrain-every", "3")
     page = chromium_page
     try:
@@ -160,11 +156,16 @@ def test_the_page_follows_the_queue_re_ordered_after_a_background_retrain(tmp_pa
         with Project(path) as p:
             new_order = [t.ref.sentence for t in p.round_tasks(newest)]
         held = next(r for r in old_order if tuple(_row_tokens(path, r)) == tuple(_tokens(page)))
+        page.wait_for_function("n => document.querySelector('#queue b').textContent.includes('newest round ' + n)",
+                               arg=newest, timeout=15_000)
+        assert page.locator("#round b").inner_text().startswith(f"round {first} (query"), \
+            "the header describes the task shown (of the previous round), not the newest round"
         # answer the held task, then the page follows the new round's order
         lease = _lease(page)
         page.keyboard.press("Enter")
         _wait_for_new_task(page, lease)
         next_sid = next(r for r in new_order if tuple(_row_tokens(path, r)) == tuple(_tokens(page)))
+        assert page.locator("#round b").inner_text().startswith(f"round {newest} (query, bt), rank ")
         expected = next(s for s in new_order if s not in done and s != held)
         assert next_sid == expected
         remaining_old = [s for s in old_order if s not in done and s != held]

@@ -70,9 +70,10 @@ class Task:
     starts: list[int]
     ends: list[int]
     tags: list[str | None] | None = None      # prediction (a batch) or current annotation (an export)
-    score: float | None = None
+    score: float | None = None                 # the query strategy's informativeness
     model: str | None = None
     annotated: bool = False                    # tags are annotations (an export), not predictions
+    confidence: float | None = None            # the model's P(predicted tags | sentence)
 
     def asked_text(self) -> str:
         """What the task asks, with the asked tokens marked: ``Label each marked word: He flew to New

@@ -1,9 +1,11 @@
 """Label Studio: tasks (``data`` + ``predictions``) for import, and its JSON export for answers.
 
 A task's ``data`` holds ``text`` (the sentence), ``asked`` (the sentence with the asked words
-marked, shown above it by :func:`labeling_config`) and ``multitag`` (the task reference). The
-model's prediction is a Label Studio prediction (``model_version``, ``score``, and ``labels``
-results with character offsets), which the annotator accepts or corrects.
+marked, shown above it by :func:`labeling_config`), ``multitag`` (the task reference) and
+``informativeness`` (the query strategy's score: sort the Data Manager by this column, highest
+first, for the active-learning order). The model's prediction is a Label Studio prediction
+(``model_version``, ``score`` = the model's confidence in its labelling of the sentence, and
+``labels`` results with character offsets), which the annotator accepts or corrects.
 """
 from __future__ import annotations
 
@@ -26,20 +28,29 @@ def labeling_config(entity_types: Sequence[str]) -> str:
             f'  </Labels>\n  <Text name="{TO_NAME}" value="$text"/>\n</View>\n')
 
 
-def _result(task: Task, kind: str) -> list[dict]:
+def regions(sentence: int, text: str, tags, starts, ends, kind: str) -> list[dict]:
+    """Label Studio ``labels`` results (character offsets) of IOB2 ``tags`` over a sentence."""
     out = []
-    for k, (s, e, typ) in enumerate(tags_to_char_spans(task.tags or [], task.starts, task.ends)):
-        out.append({"id": f"mt{task.ref.sentence}-{k}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
-                    "value": {"start": s, "end": e, "text": task.text[s:e], "labels": [typ]}, "origin": kind})
+    for k, (s, e, typ) in enumerate(tags_to_char_spans(tags or [], starts, ends)):
+        out.append({"id": f"mt{sentence}-{k}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
+                    "value": {"start": s, "end": e, "text": text[s:e], "labels": [typ]}, "origin": kind})
     return out
 
 
+def _result(task: Task, kind: str) -> list[dict]:
+    return regions(task.ref.sentence, task.text, task.tags, task.starts, task.ends, kind)
+
+
 def task_json(task: Task) -> dict:
+    """One task in Label Studio's import format: the prediction's ``score`` is the model's
+    confidence, ``data.informativeness`` the strategy's score (absent for the seed set)."""
     d: dict = {"data": {"text": task.text, "asked": task.asked_text(), "multitag": task.ref.to_json()}}
+    if task.score is not None:
+        d["data"]["informativeness"] = task.score
     if task.tags is not None and task.annotated:
         d["annotations"] = [{"result": _result(task, "manual")}]
     elif task.tags is not None:
-        d["predictions"] = [{"model_version": task.model or "multitag", "score": task.score,
+        d["predictions"] = [{"model_version": task.model or "multitag", "score": task.confidence,
                              "result": _result(task, "prediction")}]
     return d
 
@@ -86,35 +97,43 @@ def read_answers(path: str) -> list[ImportedTask]:
         anns = [a for a in raw or [] if not a.get("was_cancelled")]
         if not anns:
             continue
-        ann = max(anns, key=_newest)
-        result = ann.get("result")
-        if result is None:
-            result = []
-        if not isinstance(result, list):
-            raise MultitagError(f"{where}: the annotation's \"result\" must be a list of results, got "
-                                f"{type(result).__name__} {result!r:.60}")
-        spans = []
-        for r in result:
-            if not isinstance(r, dict):
-                raise MultitagError(f"{where}: a result must be an object, got {r!r:.80}")
-            if r.get("type") != "labels":
-                raise MultitagError(f"{where}: a result of type {r.get('type')!r} is not understood (this project's "
-                                    "labeling config gives \"labels\" results only)")
-            v = r.get("value")
-            if not isinstance(v, dict):
-                raise MultitagError(f"{where}: a labels result's \"value\" must be an object, got {v!r:.80}")
-            labels = v.get("labels")
-            if "start" not in v or "end" not in v or not isinstance(labels, list) or len(labels) != 1 \
-                    or not isinstance(labels[0], str):
-                raise MultitagError(f"{where}: a labels result without start, end and exactly one label: {v!r}")
-            spans.append((v["start"], v["end"], labels[0]))
-        ref = task["data"].get("multitag")
-        text = task["data"].get("text")
-        if text is not None and not isinstance(text, str):
-            raise MultitagError(f"{where}: the task's \"text\" must be a string")
-        out.append(ImportedTask(where=where, ref=None if ref is None else TaskRef.from_json(ref, where),
-                                text=text, spans=spans, annotator=_annotator(ann)))
+        out.append(imported_task(task, max(anns, key=_newest), where))
     return out
+
+
+def imported_task(task: dict, ann: dict, where: str, *, annotator: str | None = None) -> ImportedTask:
+    """One Label Studio annotation of ``task`` as an answer (the rules of :func:`read_answers`,
+    also for an annotation that arrives by the ML backend's webhook); ``annotator`` replaces the
+    one the annotation names."""
+    if not isinstance(task.get("data"), dict):
+        raise MultitagError(f"{where}: not a Label Studio task (no data)")
+    result = ann.get("result")
+    if result is None:
+        result = []
+    if not isinstance(result, list):
+        raise MultitagError(f"{where}: the annotation's \"result\" must be a list of results, got "
+                            f"{type(result).__name__} {result!r:.60}")
+    spans = []
+    for r in result:
+        if not isinstance(r, dict):
+            raise MultitagError(f"{where}: a result must be an object, got {r!r:.80}")
+        if r.get("type") != "labels":
+            raise MultitagError(f"{where}: a result of type {r.get('type')!r} is not understood (this project's "
+                                "labeling config gives \"labels\" results only)")
+        v = r.get("value")
+        if not isinstance(v, dict):
+            raise MultitagError(f"{where}: a labels result's \"value\" must be an object, got {v!r:.80}")
+        labels = v.get("labels")
+        if "start" not in v or "end" not in v or not isinstance(labels, list) or len(labels) != 1 \
+                or not isinstance(labels[0], str):
+            raise MultitagError(f"{where}: a labels result without start, end and exactly one label: {v!r}")
+        spans.append((v["start"], v["end"], labels[0]))
+    ref = task["data"].get("multitag")
+    text = task["data"].get("text")
+    if text is not None and not isinstance(text, str):
+        raise MultitagError(f"{where}: the task's \"text\" must be a string")
+    return ImportedTask(where=where, ref=None if ref is None else TaskRef.from_json(ref, where),
+                        text=text, spans=spans, annotator=annotator or _annotator(ann))
 
 
 def _newest(ann: dict):

@@ -1,5 +1,5 @@
-"""Annotations (append-only: a correction supersedes the row it replaces) and the imports that
-brought them."""
+"""Annotations (append-only: a correction supersedes the row it replaces), the imports that
+brought them, and the decisions on suggested entities (teach mode)."""
 from __future__ import annotations
 
 from multitag.project.store.rows import AnnotationRow
@@ -77,3 +77,37 @@ class ImportTables(Table):
             annotator: str | None) -> int:
         return self._insert("INSERT INTO imports (sha256, path, format, created, tasks, tokens, annotator) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (sha256, path, fmt, created, tasks, tokens, annotator))
+
+
+class DecisionTables(Table):
+    """``span_decisions``: accept / reject / ignore of one suggested entity span."""
+
+    def add(self, *, lease_id: int | None, sentence_id: int, start: int, end: int, label: str, decision: str,
+            annotator: str | None, import_id: int | None, created: str) -> int:
+        return self._insert(
+            "INSERT INTO span_decisions (lease_id, sentence_id, start_token, end_token, label, decision, annotator, "
+            "import_id, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (lease_id, sentence_id, start, end, label, decision, annotator, import_id, created))
+
+    def rejections(self) -> list[tuple[int, int, int, str]]:
+        """Every rejection as (sentence id, start token, end token (exclusive), label): "not this
+        type at this span", for the backends that learn from it."""
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT sentence_id, start_token, end_token, label FROM span_decisions WHERE decision = 'reject' "
+            "ORDER BY id")]
+
+    def count_by_decision(self, annotator: str | None = None) -> dict[str, int]:
+        rows = self.conn.execute("SELECT decision, COUNT(*) FROM span_decisions WHERE ? IS NULL OR annotator = ? "
+                                 "GROUP BY decision", (annotator, annotator))
+        return {r[0]: r[1] for r in rows}
+
+
+class SettlementTables(Table):
+    """``settlements``: a reviewer's answer that settles a disagreement of the overlap."""
+
+    def add(self, *, sentence_id: int, import_id: int | None, annotator: str, created: str) -> int:
+        return self._insert("INSERT INTO settlements (sentence_id, import_id, annotator, created) VALUES (?, ?, ?, ?)",
+                            (sentence_id, import_id, annotator, created))
+
+    def settled_sentences(self) -> set[int]:
+        return set(self._column("SELECT sentence_id FROM settlements"))

@@ -17,7 +17,9 @@ import sqlite3
 from typing import Any, Iterator
 
 from multitag.errors import MultitagError
-from multitag.project.store.annotations import AnnotationTables, ImportTables
+from multitag.project.store.annotations import AnnotationTables, DecisionTables, ImportTables, SettlementTables
+from multitag.project.store.annotators import AnnotatorTables
+from multitag.project.store.labelstudio import LabelStudioTables
 from multitag.project.store.leases import LeaseTables
 from multitag.project.store.rounds import ModelTables, QueryTables, RoundTables
 from multitag.project.store.schema import DB_NAME, MIGRATIONS, SCHEMA_V1, SCHEMA_VERSION, statements
@@ -55,6 +57,10 @@ class Store:
         self.annotations = AnnotationTables(self.conn)
         self.imports = ImportTables(self.conn)
         self.leases = LeaseTables(self.conn)
+        self.labelstudio = LabelStudioTables(self.conn)
+        self.annotators = AnnotatorTables(self.conn)
+        self.decisions = DecisionTables(self.conn)
+        self.settlements = SettlementTables(self.conn)
         if not create:
             self._migrate()
 

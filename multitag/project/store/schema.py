@@ -7,7 +7,7 @@ import sqlite3
 from multitag.errors import MultitagError
 
 DB_NAME = "project.sqlite"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -111,8 +111,54 @@ ALTER TABLE annotations ADD COLUMN retracted TEXT;
 ALTER TABLE imports ADD COLUMN annotator TEXT;
 """
 
+#: version 3: named annotators of the annotation page (each signs in with a token of their own;
+#: only its sha256 is stored), the drafts of undone or reopened answers (offered for editing), and
+#: the accept / reject / ignore decisions on suggested entities (teach mode; a rejection is stored
+#: as what it is: not this type at this span), and each answer as submitted with its measured
+#: active seconds (agreement between annotators of an overlap reads them), and the reviewer's
+#: settlements of their disagreements
+MIGRATION_2_TO_3 = """
+CREATE TABLE annotators (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    created TEXT NOT NULL
+);
+CREATE TABLE lease_drafts (
+    lease_id INTEGER PRIMARY KEY REFERENCES leases(id),
+    tags TEXT NOT NULL,                -- JSON list: the answer's tag per token (null: not in it)
+    reopens INTEGER REFERENCES leases(id)  -- a correction: the answered lease it reopens (NULL: an undo)
+);
+CREATE TABLE span_decisions (          -- accept / reject / ignore of one suggested entity (teach mode)
+    id INTEGER PRIMARY KEY,
+    lease_id INTEGER REFERENCES leases(id),
+    sentence_id INTEGER NOT NULL REFERENCES sentences(id),
+    start_token INTEGER NOT NULL,      -- the span is tokens [start_token, end_token)
+    end_token INTEGER NOT NULL,
+    label TEXT NOT NULL,               -- the entity type suggested
+    decision TEXT NOT NULL,            -- 'accept' (stored as annotations too) | 'reject' ("not this type
+                                       -- at this span") | 'ignore'
+    annotator TEXT,
+    import_id INTEGER REFERENCES imports(id),   -- an accept's annotations
+    created TEXT NOT NULL
+);
+CREATE INDEX span_decisions_by_sentence ON span_decisions(sentence_id);
+CREATE TABLE settlements (             -- a reviewer's answer that settles the annotators' disagreement
+    id INTEGER PRIMARY KEY,
+    sentence_id INTEGER NOT NULL REFERENCES sentences(id),
+    import_id INTEGER REFERENCES imports(id),
+    annotator TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE lease_answers (           -- what the page sent for an answer: agreement reads it
+    lease_id INTEGER PRIMARY KEY REFERENCES leases(id),
+    tags TEXT,                         -- JSON list: the answer's tag per token, as submitted
+    seconds REAL                       -- the active seconds the page measured (idle time left out)
+);
+"""
+
 #: version -> SQL that upgrades a store of that version to the next one
-MIGRATIONS: dict[int, str] = {1: MIGRATION_1_TO_2}
+MIGRATIONS: dict[int, str] = {1: MIGRATION_1_TO_2, 2: MIGRATION_2_TO_3}
 
 
 def statements(script: str) -> list[str]:
