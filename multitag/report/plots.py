@@ -83,10 +83,14 @@ def mismatch_png(cells) -> bytes:
     keeps, as a share of the successor's native gain over random (1 on the diagonal by definition)."""
     from multitag.report.mismatch import NATIVE, RANDOM
 
+    import textwrap
+
     plt = _pyplot()
     panels = sorted({(c.strategy, c.setting) for c in cells})
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 0.8, 4.0), dpi=110, squeeze=False)
-    for ax, (strategy, setting) in zip(axes[0], panels):
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1.2, 4.6), dpi=110, squeeze=False,
+                             layout="constrained")
+    image = None
+    for k, (ax, (strategy, setting)) in enumerate(zip(axes[0], panels)):
         mine = [c for c in cells if (c.strategy, c.setting) == (strategy, setting)]
         successors = sorted({c.successor for c in mine})
         sources = sorted({c.source for c in mine if c.source not in (NATIVE, RANDOM)} | set(successors))
@@ -102,9 +106,11 @@ def mismatch_png(cells) -> bytes:
                 ax.text(j, i, "-" if np.isnan(grid[i, j]) else f"{grid[i, j]:.2f}", ha="center", va="center",
                         fontsize=8)
         ax.set_xticks(range(len(successors)), successors, rotation=30, ha="right", fontsize=8)
-        ax.set_yticks(range(len(sources)), sources, fontsize=8)
-        ax.set_xlabel("successor (trained and evaluated)")
-        ax.set_ylabel("acquisition (chose the pool)")
-        ax.set_title(f"{strategy}{' / ' + setting if setting else ''}: AL gain kept", fontsize=9)
+        ax.set_yticks(range(len(sources)), sources if k == 0 else [""] * len(sources), fontsize=8)
+        ax.set_xlabel("successor (trained and evaluated)", fontsize=8)
+        if k == 0:
+            ax.set_ylabel("acquisition (chose the pool)", fontsize=8)
+        title = f"{strategy}{' / ' + setting if setting else ''}: AL gain kept"
+        ax.set_title("\n".join(textwrap.wrap(title, 40)), fontsize=9)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="share of the native gain over random")
     return _png(fig)
