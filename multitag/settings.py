@@ -1,7 +1,8 @@
 """One typed home for how an active learner runs: :class:`LearnerSettings`.
 
-The annotation level, the training mode, the seed-set selection, MC-dropout, pool subsampling,
-the cost model and the query mode are fields of one dataclass. Every place that reads or passes
+The annotation level, the training mode, the seed-set selection, the query mode, MC-dropout, pool
+subsampling, incremental training, the successors' schedule and pseudo-labels, and the cost model
+are fields of one dataclass. Every place that reads or passes
 them draws on it: :class:`~multitag.loop.ActiveLearner` takes it whole, the experiment
 configuration (``compare``/``mismatch``, YAML protocols), a project's settings, the run spec and
 the records embed it, and the command-line options, their help and the YAML parsing are generated
