@@ -121,6 +121,14 @@ def status_cmd(path, png, as_json) -> None:
                f"estimated annotation time {r['estimated_hours']:.2f} h")
     if r["entity_types"]:
         click.echo("entities: " + ", ".join(f"{k} {v}" for k, v in r["entity_types"].items()))
+    m = r["measured"]
+    if m["answers"]:
+        click.echo(f"measured on the page: {m['answers']:,} answers, {m['active_seconds'] / 3600:.2f} h active "
+                   f"({m['active_seconds'] / m['answers']:.1f} s per answer), against the estimate above")
+    for a in r["agreement"]:
+        kappa = "-" if a["kappa"] is None else f"{a['kappa']:.4f}"
+        click.echo(f"agreement {a['annotators'][0]} / {a['annotators'][1]}: {a['sentences']} sentences, "
+                   f"span F1 {a['span_f1']:.4f}, kappa {kappa}")
     click.echo("")
     click.echo(f"{'round':>5}  {'kind':<6} {'strategy':<10} {'level':<8} {'budget':>6} {'queries':>7} {'annotated':>9} "
                f"{'train s':>8} {'select s':>8}  gold F1")
@@ -237,7 +245,7 @@ def annotators_agreement_cmd(path) -> None:
     """Agreement per annotator pair on the sentences both answered (`multitag serve --overlap`):
     span-level F1 and Cohen's kappa on token tags."""
     from multitag.project.project import Project
-    from multitag.serve.agreement import agreement
+    from multitag.project.agreement import agreement
 
     with Project(path) as p:
         pairs = agreement(p.store.leases.submitted_answers())

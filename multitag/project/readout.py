@@ -1,9 +1,11 @@
 """Reading a project out: its current annotations as a file, its status (counts, rounds, the
-learning curve on the gold set, optionally as a PNG), and a Label Studio labeling config."""
+learning curve on the gold set, optionally as a PNG, the annotation time measured on the page
+beside the cost model's estimate, agreement between annotators), and a Label Studio labeling config."""
 from __future__ import annotations
 
 from multitag.data.entity_spans import entity_spans
 from multitag.project import formats
+from multitag.project.agreement import agreement
 from multitag.project.curve_plot import plot_curve
 from multitag.project.formats.labelstudio import labeling_config
 from multitag.project.opened import OpenedProject
@@ -67,6 +69,9 @@ def status(p: OpenedProject, *, png: str | None = None) -> dict:
               "complete_sentences": complete, "entities": learner.totals.entities,
               "estimated_hours": learner.totals.seconds / 3600, "entity_types": dict(sorted(types.items())),
               "tags": dict(sorted(tag_counts.items())), "rounds": _round_summaries(p), "curve": curve, "png": None}
+    timed, seconds = p.store.leases.active_seconds()
+    result["measured"] = {"answers": timed, "active_seconds": round(seconds, 1)}   # on the page (multitag serve)
+    result["agreement"] = agreement(p.store.leases.submitted_answers())
     if curve and png:
         plot_curve(curve, pool.n_tokens, png)
         result["png"] = png

@@ -26,7 +26,7 @@ from multitag.project.spans import TagSequenceError, check_answer_tags
 from multitag.project.store import LeaseRow, RoundRow, Store
 from multitag.serve import tasks
 from multitag.serve.adjudication import disagreements
-from multitag.serve.agreement import agreement
+from multitag.project.agreement import agreement
 from multitag.serve.history import current_draft, history
 from multitag.serve.teach import check_decision, span_tags, suggestion
 

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from starlette.testclient import TestClient
 
 from multitag.cli import main
+from multitag.project.agreement import agreement, cohen_kappa, span_f1
 from multitag.project.importer import now
 from multitag.project.store import Store
-from multitag.serve.agreement import agreement, cohen_kappa, span_f1
 from multitag.serve.app import create_app
 
 pytest_plugins = ("support.browser",)
@@ -65,6 +65,14 @@ def test_an_overlap_task_goes_to_two_annotators_never_twice_to_one(tmp_path, gol
     app.state.loop.close()
     r = CliRunner().invoke(main, ["project", "annotators", "agreement", path])
     assert r.exit_code == 0 and r.stdout.startswith("ann\tben\t1 sentences\tspan F1 0.0000\tkappa"), r.output
+    # project status shows the same agreement, and the page's measured time beside the estimate
+    r = CliRunner().invoke(main, ["project", "status", path, "--json"])
+    status = json.loads(r.stdout)
+    assert status["agreement"] == [{"annotators": ["ann", "ben"], "sentences": 1, "span_f1": 0.0,
+                                    "kappa": round((po - pe) / (1 - pe), 4)}]
+    assert set(status["measured"]) == {"answers", "active_seconds"}
+    text = CliRunner().invoke(main, ["project", "status", path]).stdout
+    assert "agreement ann / ben: 1 sentences, span F1 0.0000" in text
 
 
 def test_two_named_annotators_on_an_overlap_see_the_hand_computed_agreement(tmp_path, gold, chromium_context):
