@@ -28,17 +28,17 @@ def experiment_options() -> list[Callable]:
     for name in learner.field_names():
         i = learner.info(name)
         key = i.grid or name
+        flag = isinstance(learner.default(name), bool)
+        kw: dict[str, Any] = {"default": None}
         if i.grid:
             text = f"{i.help} Comma-separated values: a grid axis (every run of the grid has one). " \
                    f"[default: {_default_text(name)}]"
         elif i.items:
-            text = f"{i.help} Repeatable; merged onto the --config file's values."
+            text, kw = f"{i.help} Repeatable; merged onto the --config file's values.", {"multiple": True}
+        elif flag:
+            text, kw["is_flag"] = i.help, True
         else:
             text = f"{i.help} [default: {_default_text(name)}]"
-        flag = isinstance(learner.default(name), bool)
-        if flag:
-            text = i.help
-        kw: dict[str, Any] = {"multiple": True} if i.items else {"default": None, **({"is_flag": True} if flag else {})}
         path = {"type": click.Path()} if i.metavar == "PATH" else {}
         options.append(click.option(i.flag(name), key, help=text, metavar=i.metavar, **kw, **path))
     return options

@@ -241,9 +241,9 @@ def write_report(out: str, *, x: str = "tokens", load_data: bool = True, data=No
     _write_text(paths["summary_md"], render_markdown(blocks))
     _write_text(paths["summary_csv"], summary_csv(cs))
     _write_bytes(paths["curves_png"], curves_image)
-    for name, content in (("mismatch_csv", _csv_text(mismatch_csv_rows(cells)) if cells else None),
-                          ("mismatch_png", mismatch_image)):
-        target = os.path.join(out, name.replace("_", "."))
+    for name, file, content in (("mismatch_csv", "mismatch.csv", _csv_text(mismatch_csv_rows(cells)) if cells else None),
+                                ("mismatch_png", "mismatch.png", mismatch_image)):
+        target = os.path.join(out, file)
         if content is None:
             if os.path.exists(target):
                 os.remove(target)   # a stale one: the records have no successors any more
