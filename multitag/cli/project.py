@@ -42,10 +42,13 @@ project_group.add_command(sync_labelstudio_cmd)
 @click.option("--labels", default=None, help="Entity types, comma-separated (PER,LOC,ORG); default: the types of the text's tags.")
 @click.option("--eval", "eval_file", default=None, type=click.Path(), help="A gold evaluation set (CoNLL/JSONL): each model's F1 on it is recorded.")
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--quiet", is_flag=True, help="No progress messages.")
 @with_project_options
 def init_cmd(path, text_file, text_format, documents, tokenizer, backend, params, strategy, labels, eval_file, seed,
-             **kw) -> None:
-    """Create project PATH (a new folder) from a text file."""
+             quiet, **kw) -> None:
+    """Create project PATH (a new folder) from a text file (plain text is streamed into the store in
+    batches, with a progress line on stderr)."""
+    from multitag.project.init_progress import init_progress
     from multitag.project.project import Settings, init_project
 
     types = [t.strip() for t in (labels or "").split(",") if t.strip()]
@@ -54,7 +57,8 @@ def init_cmd(path, text_file, text_format, documents, tokenizer, backend, params
             raise MultitagError(f"--labels: {t!r} is not an entity type name")
     settings = Settings(backend=backend, params=parse_params(params), strategy=strategy, entity_types=types, seed=seed,
                         tokenizer=tokenizer, **project_values(kw))
-    r = init_project(path, text_file, settings, text_format=text_format, documents=documents, eval_file=eval_file)
+    r = init_project(path, text_file, settings, text_format=text_format, documents=documents, eval_file=eval_file,
+                     progress=None if quiet else init_progress())
     click.echo(f"project {path}: {r['sentences']:,} sentences, {r['tokens']:,} tokens, labels {', '.join(r['labels'])}"
                + (f", {r['annotated_tokens']:,} tokens already annotated" if r["annotated_tokens"] else "")
                + (f", gold set of {r['eval_sentences']:,} sentences" if r["eval_sentences"] else ""))

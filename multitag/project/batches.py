@@ -20,13 +20,13 @@ def confidence(pred: Prediction) -> float:
 
 def round_tasks(p: OpenedProject, round_id: int, rows: list[SentenceRow] | None = None) -> list[formats.Task]:
     """The tasks of a round, one per sentence in the order first asked, with the pre-annotation
-    of the round's model (none for the seed set)."""
-    rows = rows or p.store.text.sentences()
-    by_id = {r.id: r for r in rows}
+    of the round's model (none for the seed set). ``rows``: the pool's rows when they are at hand;
+    else only the round's sentences are read from the store."""
     rnd = p.store.rounds.get(round_id)
     grouped: dict[int, list[QueryRow]] = {}
     for q in p.store.queries.of_round(round_id):
         grouped.setdefault(q.sentence_id, []).append(q)
+    by_id = {r.id: r for r in rows} if rows is not None else p.store.text.sentences_with_ids(grouped)
     model = None
     model_name = None
     if rnd.model_id is not None:
@@ -48,7 +48,7 @@ def round_tasks(p: OpenedProject, round_id: int, rows: list[SentenceRow] | None 
     return tasks
 
 
-def write_round(p: OpenedProject, round_id: int, rows: list[SentenceRow], fmt: str, out: str,
+def write_round(p: OpenedProject, round_id: int, rows: list[SentenceRow] | None, fmt: str, out: str,
                 say: Callable[[str], None], *, reused: bool) -> dict:
     """Write the round's tasks to ``out``; what was written."""
     say("writing the batch")

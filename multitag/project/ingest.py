@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from multitag.data.schemes import is_valid_tag
 from multitag.errors import DataError, MultitagError
@@ -61,8 +62,66 @@ def _from_dataset(path: str) -> list[Document]:
     return docs
 
 
-def read_text(path: str, *, fmt: str = "auto", tokenizer_name: str = "spacy", documents: bool = False) -> list[Document]:
-    """The documents of ``path``.
+@dataclass
+class TextSource:
+    """The text of a new project, read as it is written: what must be known before the store is
+    written (the entity types of its tags, whether it has POS tags), then its documents, in order,
+    from :attr:`documents` (once). CoNLL and JSONL are read whole (their readers do); plain text is
+    streamed line by line, so its errors (invalid UTF-8, with file and line) come as it is read.
+
+    ``size`` is the file's size in bytes and ``bytes_read`` how far the documents have got."""
+
+    path: str
+    fmt: str
+    size: int
+    tag_types: set[str]
+    has_pos: bool
+    documents: Iterator[Document]
+    bytes_read: int = 0
+
+
+def _lines(path: str, source: TextSource) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a plain-text file without its line breaks (``\\n``, ``\\r\\n`` or a lone
+    ``\\r``); a leading BOM is dropped. Invalid UTF-8 raises a :class:`DataError` naming the line."""
+    try:
+        fh = open(path, "rb")
+    except OSError as e:
+        raise DataError(f"cannot read: {e.strerror}", path=path) from None
+    lineno = 0
+    with fh:
+        for physical, raw in enumerate(fh, start=1):
+            source.bytes_read += len(raw)
+            if physical == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise DataError("bytes that are not valid UTF-8", path=path, line=physical) from None
+            text = text[:-1] if text.endswith("\n") else text
+            text = text[:-1] if text.endswith("\r") else text
+            for line in text.split("\r"):
+                lineno += 1
+                yield lineno, line
+
+
+def _text_documents(path: str, source: TextSource, tokenizer_name: str, documents: bool) -> Iterator[Document]:
+    tok = tokenizer(tokenizer_name)
+    found = False
+    for lineno, line in _lines(path, source):
+        if not line.strip():
+            continue
+        pieces = tok(line, documents)
+        if not pieces:
+            continue
+        found = True
+        yield Document(name=f"{os.path.basename(path)}:{lineno}", text=line, sentences=pieces,
+                       tags=[None] * len(pieces), pos=[None] * len(pieces), sources=[f"{path}:{lineno}"] * len(pieces))
+    if not found:
+        raise DataError("no text in the file", path=path)
+
+
+def open_text(path: str, *, fmt: str = "auto", tokenizer_name: str = "spacy", documents: bool = False) -> TextSource:
+    """The text of ``path``, to be read through :attr:`TextSource.documents`.
 
     Parameters
     ----------
@@ -76,29 +135,18 @@ def read_text(path: str, *, fmt: str = "auto", tokenizer_name: str = "spacy", do
         raise MultitagError(f"--format {fmt!r}: use one of {', '.join(TEXT_FORMATS)}")
     if fmt == "auto":
         fmt = detect_format(path)
+    size = os.path.getsize(path)
     if fmt in ("conll", "jsonl"):
-        return _from_dataset(path)
-    tok = tokenizer(tokenizer_name)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except OSError as e:
-        raise DataError(f"cannot read: {e.strerror}", path=path) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataError("bytes that are not valid UTF-8", path=path, line=raw.count(b"\n", 0, e.start) + 1) from None
-    docs = []
-    for lineno, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
-        if not line.strip():
-            continue
-        pieces = tok(line, documents)
-        if not pieces:
-            continue
-        docs.append(Document(name=f"{os.path.basename(path)}:{lineno}", text=line, sentences=pieces,
-                             tags=[None] * len(pieces), pos=[None] * len(pieces), sources=[f"{path}:{lineno}"] * len(pieces)))
-    if not docs:
-        raise DataError("no text in the file", path=path)
-    return docs
+        docs = _from_dataset(path)
+        types = {t[2:] for d in docs for tags in d.tags if tags for t in tags if t not in (None, "O")}
+        has_pos = all(p is not None for d in docs for p in d.pos)
+        return TextSource(path, fmt, size, types, has_pos, iter(docs), bytes_read=size)
+    tokenizer(tokenizer_name)   # an unknown or missing tokenizer fails before anything is read
+    source = TextSource(path, fmt, size, set(), False, iter(()))
+    source.documents = _text_documents(path, source, tokenizer_name, documents)
+    return source
+
+
+def read_text(path: str, *, fmt: str = "auto", tokenizer_name: str = "spacy", documents: bool = False) -> list[Document]:
+    """Every document of ``path`` (:func:`open_text`, read through)."""
+    return list(open_text(path, fmt=fmt, tokenizer_name=tokenizer_name, documents=documents).documents)

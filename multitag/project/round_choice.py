@@ -3,31 +3,39 @@ annotate (the seed set while nothing is annotated), and record the round with it
 model in one transaction. One query at a time per project (a folder lock)."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
+
+import numpy as np
 
 from multitag.annotation.budget import InitialSize
 from multitag.annotation.initial import get_initial_selection
-from multitag.annotation.levels import DEFAULT_LEVEL
+from multitag.annotation.levels import DEFAULT_LEVEL, whole_sentence_query
 from multitag.annotation.pool import Query
 from multitag.errors import MultitagError
 from multitag.fileio import FolderLock
+from multitag.loop import INITIAL, ActiveLearner
 from multitag.project.importer import now
 from multitag.project.models import clean_orphan_models, evaluate_on_gold, load_model, save_new_model
 from multitag.project.opened import OpenedProject
-from multitag.project.replay import labeled_hash, replay
+from multitag.project.replay import labeled_hash, make_backend, replay
 from multitag.project.store import SentenceRow, Store
+from multitag.project.stored_pool import StoredPool
+from multitag.strategies import get_strategy
 
 QUERY_LOCK = ".query.lock"
 
 
 def choose_round(p: OpenedProject, budget: int, *, progress: Callable[[str], None] | None = None,
-                 reuse: bool = True) -> tuple[int, bool, list[SentenceRow]]:
+                 reuse: bool = True) -> tuple[int, bool, list[SentenceRow] | None]:
     """Retrain when the labeled set changed, choose about ``budget`` tokens to annotate, and
-    record the round. Returns (round id, whether an unanswered round was reused, sentence rows).
+    record the round. Returns (round id, whether an unanswered round was reused, the pool's sentence
+    rows when the store was replayed, else ``None``).
 
     While nothing is annotated, the round is the seed set (whole sentences by the project's
-    initial selection, no model). ``reuse``: when nothing was annotated since the newest round
-    and it had this budget, return it instead of choosing again.
+    initial selection, no model), chosen from a :class:`~.stored_pool.StoredPool`: the pool's ids
+    and lengths, not its sentences, so a first query of a large project takes little memory.
+    ``reuse``: when nothing was annotated since the newest round and it had this budget, return it
+    instead of choosing again.
     """
     if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
         raise MultitagError(f"--budget must be a positive number of tokens, not {budget!r}")
@@ -35,44 +43,62 @@ def choose_round(p: OpenedProject, budget: int, *, progress: Callable[[str], Non
     with FolderLock(p.path, QUERY_LOCK, advice="wait for that query to finish"):
         clean_orphan_models(p)
         say("reading the project")
-        learner, rows = replay(p)
-        pool = learner.pool
         labeled = labeled_hash(p.store)
         reused = reusable_round(p.store, labeled, budget) if reuse else None
         if reused is not None:
-            return reused, True, rows
-        timings = {"train_seconds": None, "predict_seconds": None, "select_seconds": None}
-        model_row = None
-        new_model = None
-        if pool.n_revealed_tokens == 0:
-            kind = "seed"
+            return reused, True, None
+        if p.store.annotations.count_current() == 0:
             say("choosing the seed set")
-            selection = get_initial_selection(p.settings.initial, model=p.settings.initial_lm)
-            queries = learner.initial_queries(InitialSize(tokens=budget), selection)
-        else:
-            kind = "query"
-            model_row = p.store.models.latest_trained_on(labeled)
-            if model_row is not None:
-                learner.model = load_model(p, model_row)
-            else:
-                say("training")
-                model = learner.fit(unlabeled=pool.sentences)
-                timings["train_seconds"] = learner.timings["train_seconds"]
-                say("evaluating")
-                new_model = (model, evaluate_on_gold(p.store, model), len(learner.labeled()),
-                             sum(len(s) for s in learner.labeled()))
-            iteration = p.store.rounds.count_query_rounds()
-            say("predicting the pool and selecting")
-            batch = learner.query(budget, iteration=iteration)
-            queries = batch.queries
-            timings["predict_seconds"] = learner.timings.get("predict_seconds")
-            timings["select_seconds"] = learner.timings.get("select_seconds")
-        model_path = None
-        if new_model is not None:
-            say("saving the model")
-            model_path = save_new_model(p, new_model[0])
-        round_id = record_round(p, kind, budget, labeled, queries, rows, timings, model_row, new_model, model_path)
+            pool = StoredPool(p.store)
+            queries = seed_queries(p, pool, budget)
+            timings = {"train_seconds": None, "predict_seconds": None, "select_seconds": None}
+            return record_round(p, "seed", budget, labeled, queries, pool.ids, timings, None, None, None), False, None
+        round_id, rows = _query_round(p, budget, labeled, say)
         return round_id, False, rows
+
+
+def seed_queries(p: OpenedProject, pool: StoredPool, budget: int) -> list[Query]:
+    """The seed set of about ``budget`` tokens: what :meth:`ActiveLearner.initial_queries` chooses
+    on the replayed pool (the same generator, order and cut), with the stored sentences handed to
+    the selection as one lazy sequence: nothing is annotated, so every sentence is untouched, in
+    pool order (the learner's list of them would hold the whole pool)."""
+    s = p.settings
+    learner = ActiveLearner(pool, make_backend(s), get_strategy(s.strategy), s.learner, scheme="IOB2", seed=s.seed)
+    selection = get_initial_selection(s.initial, model=s.initial_lm)
+    order = np.asarray(selection.order(pool.sentences, learner.rng(0, INITIAL)), dtype=np.int64)
+    cum = np.cumsum(pool.lengths[order])
+    chosen = order[: int(np.searchsorted(cum, InitialSize(tokens=budget).token_budget(pool.n_tokens)) + 1)]
+    return [whole_sentence_query(pool, i) for i in chosen]
+
+
+def _query_round(p: OpenedProject, budget: int, labeled: str, say: Callable[[str], None]) -> tuple[int, list[SentenceRow]]:
+    """A round chosen by the model (trained on the labeled set when no model was): the store
+    replayed into the learner's pool."""
+    learner, rows = replay(p)
+    pool = learner.pool
+    timings = {"train_seconds": None, "predict_seconds": None, "select_seconds": None}
+    new_model = None
+    model_row = p.store.models.latest_trained_on(labeled)
+    if model_row is not None:
+        learner.model = load_model(p, model_row)
+    else:
+        say("training")
+        model = learner.fit(unlabeled=pool.sentences)
+        timings["train_seconds"] = learner.timings["train_seconds"]
+        say("evaluating")
+        new_model = (model, evaluate_on_gold(p.store, model), len(learner.labeled()),
+                     sum(len(s) for s in learner.labeled()))
+    iteration = p.store.rounds.count_query_rounds()
+    say("predicting the pool and selecting")
+    batch = learner.query(budget, iteration=iteration)
+    timings["predict_seconds"] = learner.timings.get("predict_seconds")
+    timings["select_seconds"] = learner.timings.get("select_seconds")
+    model_path = None
+    if new_model is not None:
+        say("saving the model")
+        model_path = save_new_model(p, new_model[0])
+    ids = [r.id for r in rows]
+    return record_round(p, "query", budget, labeled, batch.queries, ids, timings, model_row, new_model, model_path), rows
 
 
 def reusable_round(store: Store, labeled: str, budget: int) -> int | None:
@@ -84,14 +110,16 @@ def reusable_round(store: Store, labeled: str, budget: int) -> int | None:
     return None if store.annotations.count_answering_round(last.id) else last.id
 
 
-def record_round(p: OpenedProject, kind, budget, labeled, queries: list[Query], rows, timings, model_row, new_model,
-                 model_path) -> int:
+def record_round(p: OpenedProject, kind, budget, labeled, queries: list[Query], ids: Sequence[int], timings, model_row,
+                 new_model, model_path) -> int:
+    """Write the round, its queries (``ids[i]``: the store id of pool sentence ``i``) and its new
+    model (if any) in one transaction."""
     store, settings = p.store, p.settings
     with store.transaction():
         if labeled_hash(store) != labeled:
             # annotations arrived while this query trained: drop asked tokens that are annotated now
             current = store.annotations.current_positions()
-            queries = [q for q in queries if not any((rows[q.sentence].id, t) in current for t in q.tokens)]
+            queries = [q for q in queries if not any((int(ids[q.sentence]), t) in current for t in q.tokens)]
         model_id = model_row.id if model_row is not None else None
         if new_model is not None:
             model, scores, n_sent, n_tok = new_model
@@ -109,6 +137,6 @@ def record_round(p: OpenedProject, kind, budget, labeled, queries: list[Query], 
             store.models.set_round(model_id, round_id)
         stamp = now()
         for rank, q in enumerate(queries):
-            store.queries.add(round_id=round_id, sentence_id=rows[q.sentence].id, tokens=q.tokens, unit=q.unit,
+            store.queries.add(round_id=round_id, sentence_id=int(ids[q.sentence]), tokens=q.tokens, unit=q.unit,
                               score=q.score, rank=rank, created=stamp)
     return round_id

@@ -53,6 +53,9 @@ def _whitespace(document: str, split_sentences: bool) -> list[Piece]:
 
 
 _SPACY: dict[bool, object] = {}
+#: a pipeline whose vocabulary holds more lexemes is replaced by a fresh one (every new word of the
+#: text adds one; the tokens do not depend on them), so tokenising a million lines takes bounded memory
+MAX_VOCAB = 200_000
 
 
 def _spacy_pipeline(split_sentences: bool):
@@ -70,7 +73,10 @@ def _spacy_pipeline(split_sentences: bool):
 
 
 def _spacy(document: str, split_sentences: bool) -> list[Piece]:
-    doc = _spacy_pipeline(split_sentences)(document)
+    nlp = _spacy_pipeline(split_sentences)
+    doc = nlp(document)
+    if len(nlp.vocab) > MAX_VOCAB:
+        del _SPACY[split_sentences]
     spans = list(doc.sents) if split_sentences else [doc[:]]
     out = []
     for span in spans:

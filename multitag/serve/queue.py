@@ -47,6 +47,7 @@ class AnnotationQueue:
         self.lease_seconds = lease_seconds
         self.overlap = overlap          # the share of tasks given to two annotators (agreement)
         self.predictor = predictor      # f(project, round_row, sentence_rows) -> list of tag lists, or None
+        self._pool_tokens: int | None = None   # the text never changes after init: counted once (a scan)
 
     def _open(self) -> Project:
         return Project(self.project)
@@ -339,7 +340,9 @@ class AnnotationQueue:
                 answered = sum(1 for t in of_round if tasks.answered(p.store, t["sentence"], t["asked"]))
             queue_tasks = len(tasks.open_tasks(p.store, lambda t: self._second_wanted(p.store, t)))
             tokens = p.store.annotations.count_current()
-            pool = p.store.text.pool_tokens()
+            if self._pool_tokens is None:
+                self._pool_tokens = p.store.text.pool_tokens()
+            pool = self._pool_tokens
             model = p.latest_model_row()
             mine = p.store.leases.count_answered_by(annotator) if annotator else 0
             timed, active = p.store.leases.active_seconds()

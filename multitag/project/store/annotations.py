@@ -2,6 +2,8 @@
 brought them, and the decisions on suggested entities (teach mode)."""
 from __future__ import annotations
 
+from typing import Iterable
+
 from multitag.project.store.rows import AnnotationRow
 from multitag.project.store.table import Table
 
@@ -16,6 +18,13 @@ class AnnotationTables(Table):
         return self._insert(
             "INSERT INTO annotations (sentence_id, token, tag, round_id, query_id, annotator, import_id, created) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (sentence_id, token, tag, round_id, query_id, annotator, import_id, created))
+
+    def add_many(self, rows: Iterable[tuple]) -> None:
+        """Many annotations at once: (sentence id, token, tag, round id, query id, annotator, import
+        id, created) each, written in order (ids follow it)."""
+        self.conn.executemany(
+            "INSERT INTO annotations (sentence_id, token, tag, round_id, query_id, annotator, import_id, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def supersede(self, annotation_id: int, by: int) -> None:
         self._run("UPDATE annotations SET superseded_by = ? WHERE id = ?", (by, annotation_id))
