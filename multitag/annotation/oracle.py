@@ -6,6 +6,7 @@ from typing import Sequence
 
 from multitag.annotation.levels import get_level, widen_to_entities
 from multitag.annotation.pool import Annotation, Query
+from multitag.annotation.teach_level import Suggestion, judge
 from multitag.data.sentence import Sentence
 from multitag.errors import MultitagError
 
@@ -32,6 +33,10 @@ class SimulationOracle(Oracle):
         tokens an answer covers (:meth:`~multitag.annotation.levels.AnnotationLevel.covers`: the
         ``entity`` level always widens).
     scheme : the gold tag scheme (to find entity spans).
+
+    A suggested entity (a :class:`~multitag.annotation.teach_level.Suggestion`, teach level) is
+    accepted when gold has exactly that entity and rejected otherwise
+    (:func:`~multitag.annotation.teach_level.judge`).
     """
 
     def __init__(self, gold: Sequence[Sentence], *, widen_to_entities: bool = False, scheme: str = "IOB2"):
@@ -43,6 +48,8 @@ class SimulationOracle(Oracle):
         gold = self.gold[query.sentence].tags
         if any(gold[k] is None for k in query.tokens):
             raise MultitagError(f"the simulation oracle has no gold tag for sentence {query.sentence}")
+        if isinstance(query, Suggestion):
+            return judge(query, gold, self.scheme)  # type: ignore[arg-type]
         if self.widen_to_entities:
             toks = widen_to_entities(query.tokens, gold, self.scheme)
         else:

@@ -5,7 +5,7 @@ oracle (gold labels in a simulation, people in a real loop) returned.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -49,6 +49,16 @@ class Annotation:
         return self.tokens if self.asked is None else self.asked
 
 
+@dataclass(frozen=True)
+class Rejection(Annotation):
+    """An answer that rejects a suggested entity: not type ``entity_type`` at tokens
+    ``span[0] .. span[1] - 1`` of pool sentence ``sentence``. It reveals no tag (``tokens`` and
+    ``tags`` are empty); :meth:`Pool.reveal` stores it with :meth:`Pool.reject`."""
+
+    span: tuple[int, int] = (0, 0)
+    entity_type: str = ""
+
+
 @dataclass
 class RevealStats:
     """What one :meth:`~multitag.loop.ActiveLearner.teach` call added (or, summed, a run so far)."""
@@ -82,6 +92,7 @@ class Pool:
         self.lengths = np.array([len(s) for s in self.sentences], dtype=np.int64)
         self._n_revealed = np.zeros(len(self.sentences), dtype=np.int64)
         self.index = {s.id: i for i, s in enumerate(self.sentences) if s.id is not None}
+        self._rejected: dict[int, list[tuple[int, int, str]]] = {}
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -122,6 +133,8 @@ class Pool:
         for a in annotations:
             if not 0 <= a.sentence < len(self.sentences):
                 raise MultitagError(f"annotation for sentence {a.sentence}, but the pool has {len(self.sentences)}")
+            if isinstance(a, Rejection):
+                self.reject(a.sentence, *a.span, a.entity_type)
             if len(a.tokens) != len(a.tags):
                 raise MultitagError(f"annotation of sentence {a.sentence}: {len(a.tokens)} tokens but {len(a.tags)} tags")
             if self._n_revealed[a.sentence] == 0 and a.tokens:
@@ -137,7 +150,26 @@ class Pool:
                     stats.tokens += 1
         return stats
 
+    def reject(self, i: int, start: int, end: int, entity_type: str) -> None:
+        """Record that sentence ``i`` has no ``entity_type`` entity at tokens ``start .. end - 1``
+        (a rejected suggestion; recorded once)."""
+        if not 0 <= start < end <= self.lengths[i]:
+            raise MultitagError(f"rejection of sentence {i}: span {start}..{end} outside its {self.lengths[i]} tokens")
+        found = self._rejected.setdefault(int(i), [])
+        if (start, end, entity_type) not in found:
+            found.append((int(start), int(end), str(entity_type)))
+
+    def rejections(self, i: int) -> tuple[tuple[int, int, str], ...]:
+        """The rejections of sentence ``i`` ``(start, end, type)``, in the order recorded."""
+        return tuple(self._rejected.get(int(i), ()))
+
+    def with_feedback(self) -> np.ndarray:
+        """Indices of sentences with a revealed token or a rejection, sorted."""
+        return np.union1d(self.touched(), np.fromiter(self._rejected, dtype=np.int64)).astype(np.int64)
+
     def labeled(self, indices: Iterable[int] | None = None) -> Corpus:
-        """Touched sentences (or ``indices``) with their revealed tags, ``None`` where not revealed."""
-        idx = self.touched() if indices is None else indices
-        return Corpus((self.sentences[i].with_tags(self._tags[i]) for i in idx), name="labeled")
+        """Sentences with feedback (revealed tokens or rejections; or ``indices``) with their revealed
+        tags, ``None`` where not revealed, and their rejections."""
+        idx = self.with_feedback() if indices is None else indices
+        return Corpus((replace(self.sentences[i], tags=tuple(self._tags[i]), rejected=self.rejections(i))
+                       for i in idx), name="labeled")

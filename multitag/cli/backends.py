@@ -17,7 +17,8 @@ def _capabilities(cls) -> dict:
     """The capability tags of a backend class, as ``multitag backends`` shows them."""
     tags = cls.tags()
     return {"mc_modes": list(tags.mc_modes), "partial_training": tags.partial_training,
-            "hidden": tags.hidden_states, "warm_start": tags.warm_start}
+            "hidden": tags.hidden_states, "warm_start": tags.warm_start,
+            "rejections": bool(getattr(cls, "learns_from_rejections", False))}
 
 
 def _backend_rows() -> list[dict]:
@@ -69,7 +70,8 @@ def _backend_detail(name: str, as_json: bool) -> None:
     caps = _capabilities(cls)
     click.echo(f"  MC-dropout modes: {', '.join(caps['mc_modes']) or 'none'}; partial labels: "
                f"{'yes' if caps['partial_training'] else 'no'}; hidden states: {'yes' if caps['hidden'] else 'no'}; "
-               f"warm start: {'yes' if caps['warm_start'] else 'no'}")
+               f"warm start: {'yes' if caps['warm_start'] else 'no'}; learns from rejections: "
+               f"{'yes' if caps['rejections'] else 'no (ignores them)'}")
     click.echo("")
     click.echo("parameters (--param KEY=VALUE; YAML values):")
     width = max((len(p["name"]) for p in params), default=4)
@@ -97,14 +99,14 @@ def backends_cmd(name: str | None, as_json: bool) -> None:
     if not rows:
         click.echo("no backends installed (pip install ./backends/crf)")
         return
-    click.echo(f"{'name':<18} {'class':<22} {'mc_modes':<20} {'partial':<8} {'hidden':<7} warm")
+    click.echo(f"{'name':<18} {'class':<22} {'mc_modes':<20} {'partial':<8} {'hidden':<7} {'warm':<5} rejections")
     for r in rows:
         if "error" in r:
             click.echo(f"{r['name']:<18} unavailable: {r['error']}")
             continue
         click.echo(f"{r['name']:<18} {r['class']:<22} {','.join(r['mc_modes']) or '-':<20} "
                    f"{'yes' if r['partial_training'] else 'no':<8} {'yes' if r['hidden'] else 'no':<7} "
-                   f"{'yes' if r['warm_start'] else 'no'}")
+                   f"{'yes' if r['warm_start'] else 'no':<5} {'yes' if r['rejections'] else 'ignored'}")
     click.echo("\n`multitag backends NAME` lists the parameters of one backend.")
 
 

@@ -22,6 +22,10 @@ class Sentence:
         A stable identifier (``"train:17"`` for the 18th training sentence by default).
     line : int or None
         The 1-based line of the source file where the sentence starts (for error messages).
+    rejected : tuple of (int, int, str)
+        Rejected suggestions ``(start, end, entity type)``: "not an entity of this type at tokens
+        ``start .. end - 1``" (an annotator's answer in teach mode). ``with_tags`` keeps them,
+        ``unlabeled`` drops them; see :func:`multitag.data.allowed.allowed_labels`.
     """
 
     tokens: tuple[str, ...]
@@ -29,6 +33,7 @@ class Sentence:
     pos: tuple[str, ...] | None = None
     id: str | None = field(default=None, compare=False)
     line: int | None = field(default=None, compare=False, repr=False)
+    rejected: tuple[tuple[int, int, str], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tokens", tuple(self.tokens))
@@ -38,11 +43,15 @@ class Sentence:
             object.__setattr__(self, "tags", tuple(self.tags))
         if self.pos is not None:
             object.__setattr__(self, "pos", tuple(self.pos))
+        object.__setattr__(self, "rejected", tuple((int(a), int(b), str(t)) for a, b, t in self.rejected))
         n = len(self.tokens)
         if len(self.tags) != n:
             raise MultitagError(f"sentence {self.id or ''}: {n} tokens but {len(self.tags)} tags".replace("  ", " "))
         if self.pos is not None and len(self.pos) != n:
             raise MultitagError(f"sentence {self.id or ''}: {n} tokens but {len(self.pos)} POS tags")
+        for start, end, typ in self.rejected:
+            if not 0 <= start < end <= n:
+                raise MultitagError(f"sentence {self.id or ''}: rejected {typ} span {start}..{end} outside its {n} tokens")
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -60,8 +69,8 @@ class Sentence:
         return replace(self, tags=tuple(tags))
 
     def unlabeled(self) -> "Sentence":
-        """A copy with every tag hidden."""
-        return replace(self, tags=(None,) * len(self.tokens))
+        """A copy with every tag (and every rejection) hidden."""
+        return replace(self, tags=(None,) * len(self.tokens), rejected=())
 
 
 class Corpus(Sequence[Sentence]):

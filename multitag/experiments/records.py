@@ -141,6 +141,7 @@ class _IterationFields:
     selected: list[str] | None = _opt()                  # sentence ids, in the order chosen
     selected_tokens: list | None = _opt()                # [[id, [revealed positions]], ...] per answer
     queried_tokens: list | None = _opt()                 # [[id, [asked positions]], ...] per sentence
+    rejected: list | None = _opt()                       # teach level: [[id, start, end, type], ...] per rejection
     initial_selected: list[str] | None = _opt()          # iteration 0: the seed set's sentence ids
     note: str | None = _opt()                            # e.g. why a run stopped early
     group_size: int | None = _opt()                      # records written together in one append

@@ -16,10 +16,13 @@ from multitag.strategies import get_strategy
 
 
 def labeled_hash(store: Store) -> str:
-    """A fingerprint of the current labeled set (every annotated token and its tag)."""
+    """A fingerprint of the current labeled set (every annotated token and its tag, and every
+    rejection: the models that learn from them train on them too)."""
     h = hashlib.sha256()
     for sentence_id, token, tag in store.annotations.current_tags_in_position_order():
         h.update(f"{sentence_id}:{token}:{tag};".encode())
+    for sentence_id, start, end, label in store.decisions.rejections():
+        h.update(f"reject:{sentence_id}:{start}:{end}:{label};".encode())
     return h.hexdigest()
 
 
@@ -55,4 +58,6 @@ def replay(p: OpenedProject) -> tuple[ActiveLearner, list[SentenceRow]]:
                 whole = len(toks) == len(rows[i].tokens)
                 answers.append(Annotation(i, toks, tags, asked=toks, unit=unasked_level(whole)))
         learner.teach(answers, round_id)
+    for sentence_id, start, end, label in p.store.decisions.rejections():   # teach mode: "not this type here"
+        pool.reject(index[sentence_id], start, end, label)
     return learner, rows

@@ -178,9 +178,10 @@ def test_backends_lists_capabilities(dummy_backend):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert rows == [{"name": "mt-cli-dummy", "class": "CliDummy", "mc_modes": [], "partial_training": False,
-                     "hidden": False, "warm_start": False, "defaults": {}, "description": ""}]
+                     "hidden": False, "warm_start": False, "rejections": False, "defaults": {}, "description": ""}]
     table = CliRunner().invoke(main, ["backends"]).stdout
     assert "mt-cli-dummy" in table and "CliDummy" in table
+    assert table.splitlines()[0].split()[-1] == "rejections" and table.splitlines()[1].split()[-1] == "ignored"
 
 
 def test_backends_name_lists_every_parameter_with_default_and_meaning():

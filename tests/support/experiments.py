@@ -11,3 +11,14 @@ def run_and_report(experiment, out: str, **kw) -> dict:
     if not result.get("stopped"):
         result.update(write_report(out, data=result["dataset"]))
     return result
+
+
+def truncated_copy(out, dest, lines: int):
+    """A copy of the results folder ``out`` at ``dest`` keeping the first ``lines`` records (a run
+    killed after them), to resume from."""
+    import shutil
+
+    shutil.copytree(out, dest)
+    kept = (dest / "results.jsonl").read_text().splitlines(keepends=True)[:lines]
+    (dest / "results.jsonl").write_text("".join(kept))
+    return dest

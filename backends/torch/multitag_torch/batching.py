@@ -7,6 +7,8 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from multitag.data.allowed import allowed_labels
+
 from .vocab import Vocabulary, case_index, normalize
 
 
@@ -22,6 +24,10 @@ class Batch:
     mask : (B, T) bool
     tags : (B, T) long, label indices, -1 where unknown or padded; None when predicting
     lengths : list of int
+    allowed : (B, T, L) bool or None
+        The labels each position may carry (:func:`multitag.data.allowed.allowed_labels`; every
+        label at padded positions) when a sentence of the batch has rejections, else None (then
+        ``tags`` say everything: one label where known, any where -1).
     """
 
     words: torch.Tensor
@@ -30,15 +36,16 @@ class Batch:
     mask: torch.Tensor
     tags: torch.Tensor | None
     lengths: list[int]
+    allowed: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> "Batch":
         mv = lambda t: None if t is None else t.to(device)  # noqa: E731
-        return Batch(mv(self.words), mv(self.chars), mv(self.case), mv(self.mask), mv(self.tags), self.lengths)
+        return Batch(mv(self.words), mv(self.chars), mv(self.case), mv(self.mask), mv(self.tags), self.lengths, mv(self.allowed))
 
     def repeat(self, n: int) -> "Batch":
         """The batch tiled ``n`` times along the batch axis (rows ``k*B .. (k+1)*B-1`` = copy k)."""
         rep = lambda t: None if t is None else t.repeat(n, *([1] * (t.dim() - 1)))  # noqa: E731
-        return Batch(rep(self.words), rep(self.chars), rep(self.case), rep(self.mask), rep(self.tags), self.lengths * n)
+        return Batch(rep(self.words), rep(self.chars), rep(self.case), rep(self.mask), rep(self.tags), self.lengths * n, rep(self.allowed))
 
 
 class Encoder:
@@ -69,8 +76,18 @@ class Encoder:
                     if tag is not None:
                         tags[b, t] = self.label_index[tag]
         mask = torch.arange(T).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)
+        allowed = self.allowed(sentences, T) if with_tags else None
         return Batch(torch.from_numpy(words), torch.from_numpy(chars), torch.from_numpy(case), mask,
-                     torch.from_numpy(tags) if with_tags else None, lengths)
+                     torch.from_numpy(tags) if with_tags else None, lengths, allowed)
+
+    def allowed(self, sentences: Sequence, T: int) -> torch.Tensor | None:
+        """``(B, T, L)`` bool allowed labels when some sentence has rejections, else None."""
+        if not any(getattr(s, "rejected", ()) for s in sentences):
+            return None
+        out = np.ones((len(sentences), T, len(self.label_index)), dtype=bool)
+        for b, s in enumerate(sentences):
+            out[b, :len(s.tokens)] = allowed_labels(s, list(self.label_index))
+        return torch.from_numpy(out)
 
 
 def length_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Generator | None = None) -> list[list[int]]:

@@ -19,7 +19,11 @@ The score of a path ``y`` of a sentence of length ``n`` is
 
 Partially annotated sentences give ``tags`` entries of ``-1`` (unknown); :func:`partial_nll` is
 ``-log`` of the summed probability of all paths that agree with the known tags: the usual negative
-log-likelihood when every tag is known and exactly 0 when none is.
+log-likelihood when every tag is known and exactly 0 when none is. An ``allowed`` tensor
+``(B, T, L)`` bool narrows that set further (rejections: "not type X at these tokens", see
+:func:`multitag.data.allowed.allowed_labels`): the loss is then ``-log`` of the probability of the
+paths whose every label is allowed and agrees with the known tags, and :func:`marginals` with
+``allowed`` are the marginals of the CRF restricted to those paths.
 """
 from __future__ import annotations
 
@@ -124,22 +128,27 @@ def viterbi(emissions: torch.Tensor, transitions: torch.Tensor, start: torch.Ten
 
 
 def marginals(emissions: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor,
-              end: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+              end: torch.Tensor, mask: torch.Tensor, allowed: torch.Tensor | None = None) -> torch.Tensor:
     """Exact per-position label marginals ``P(y_t = j | x)`` by forward-backward.
+
+    With ``allowed`` ``(B, T, L)`` bool: ``P(y_t = j | x, every label of y allowed)`` (0 where
+    ``j`` is not allowed).
 
     Returns
     -------
     (B, T, L) tensor
         Rows of real positions sum to 1; rows of padded positions are unspecified (finite).
     """
-    return forward_backward(emissions, transitions, start, end, mask)[0]
+    return forward_backward(emissions, transitions, start, end, mask, allowed)[0]
 
 
 def forward_backward(emissions: torch.Tensor, transitions: torch.Tensor, start: torch.Tensor,
-                     end: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Marginals ``(B, T, L)`` (as :func:`marginals`) and ``log Z`` ``(B,)`` from one forward and
-    one backward pass."""
+                     end: torch.Tensor, mask: torch.Tensor,
+                     allowed: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Marginals ``(B, T, L)`` (as :func:`marginals`) and ``log Z`` ``(B,)`` (over the allowed
+    paths, with ``allowed``) from one forward and one backward pass."""
     _check(emissions, mask)
+    emissions = _constrain(emissions, allowed)
     B, T, L = emissions.shape
     last, alphas = _forward_alphas(emissions, transitions, start, mask, keep_all=True)
     end_b = end.unsqueeze(0).expand(B, L)
@@ -202,23 +211,29 @@ def allowed_from_tags(tags: torch.Tensor, num_labels: int, mask: torch.Tensor | 
 
 
 def partial_nll(emissions: torch.Tensor, tags: torch.Tensor, transitions: torch.Tensor,
-                start: torch.Tensor, end: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """``-log`` of the summed probability of all paths consistent with the known tags.
+                start: torch.Tensor, end: torch.Tensor, mask: torch.Tensor,
+                allowed: torch.Tensor | None = None) -> torch.Tensor:
+    """``-log`` of the summed probability of all paths consistent with the known tags (and, with
+    ``allowed``, whose every label is allowed).
 
     Parameters
     ----------
     tags : (B, T) LongTensor
         Label indices, ``-1`` where the tag is unknown; padded positions are ignored.
+    allowed : (B, T, L) bool, optional
+        Labels allowed per position (rejections exclude labels); each real position must keep at
+        least one label that agrees with its known tag. Padded positions are ignored.
 
     Returns
     -------
     (B,) tensor, >= 0 up to rounding
-        Equals :func:`nll` when every tag is known and 0 when none is.
+        Equals :func:`nll` when every tag is known and 0 when none is and nothing is excluded.
     """
     _check(emissions, mask)
-    if bool(((tags >= 0) | ~mask).all()):  # every tag known: the score of one path, no second forward pass
+    if allowed is None and bool(((tags >= 0) | ~mask).all()):  # every tag known: the score of one path, no second forward pass
         return nll(emissions, tags, transitions, start, end, mask)
-    allowed = allowed_from_tags(tags, emissions.shape[2], mask)
+    narrowed = allowed_from_tags(tags, emissions.shape[2], mask)
+    allowed = narrowed if allowed is None else narrowed & (allowed | ~mask.unsqueeze(2))
     log_z = log_partition(emissions, transitions, start, end, mask)
     log_z_known = log_partition(emissions, transitions, start, end, mask, allowed=allowed)
     return log_z - log_z_known
@@ -281,8 +296,8 @@ class CRF(nn.Module):
         return viterbi(emissions, *self._p(), mask)
 
     @_float32
-    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return marginals(emissions, *self._p(), mask)
+    def marginals(self, emissions: torch.Tensor, mask: torch.Tensor, allowed: torch.Tensor | None = None) -> torch.Tensor:
+        return marginals(emissions, *self._p(), mask, allowed)
 
     @_float32
     def path_score(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -293,8 +308,9 @@ class CRF(nn.Module):
         return nll(emissions, tags, *self._p(), mask)
 
     @_float32
-    def partial_nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return partial_nll(emissions, tags, *self._p(), mask)
+    def partial_nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor,
+                    allowed: torch.Tensor | None = None) -> torch.Tensor:
+        return partial_nll(emissions, tags, *self._p(), mask, allowed)
 
     @_float32
     def decode(self, emissions: torch.Tensor, mask: torch.Tensor, *, with_marginals: bool = True):

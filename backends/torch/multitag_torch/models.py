@@ -3,7 +3,9 @@
 Every network offers the same methods to :class:`multitag_torch.base.TorchTagger`:
 
 ``loss(batch) -> (B,)``
-    per-sentence training loss; tags ``-1`` (unknown) carry no loss.
+    per-sentence training loss; tags ``-1`` (unknown) carry no loss, and with ``batch.allowed``
+    (rejections) the loss is over the allowed labels: the CRF sums the probability of the allowed
+    paths, the softmax and greedy decoders that of the allowed labels at each position.
 ``decode(batch, marginals, hidden, logprob) -> Decoded``
     best paths ``(B, T)``, per-token distributions ``(B, T, L)`` (or None), ``log P(path)`` ``(B,)``
     (zeros when neither marginals nor logprob are asked for and computing it costs extra: the CRF)
@@ -57,8 +59,18 @@ def _softmax_decode(scores: torch.Tensor, mask: torch.Tensor, preds: torch.Tenso
     return paths.masked_fill(~mask, 0), (logp.exp() if marginals else None), logprob
 
 
-def _masked_ce(scores: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Per-sentence summed cross-entropy over known (``>= 0``) real positions, ``(B,)``."""
+def _masked_ce(scores: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor,
+               allowed: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-sentence summed cross-entropy over known (``>= 0``) real positions, ``(B,)``.
+
+    With ``allowed`` ``(B, T, L)`` bool: ``-log sum_{j allowed} p_t(j)`` summed over the real
+    positions (the cross-entropy where one label is allowed, 0 where every label is).
+    """
+    if allowed is not None:
+        logp = torch.log_softmax(scores.float(), dim=2)
+        kept = allowed & ((tags.unsqueeze(2) < 0) | (tags.unsqueeze(2) == torch.arange(logp.shape[2], device=tags.device)))
+        nll = -torch.logsumexp(logp.masked_fill(~kept, float("-inf")), dim=2)  # (B, T)
+        return nll.masked_fill(~mask, 0.0).sum(dim=1)
     known = (tags >= 0) & mask
     ce = F.cross_entropy(scores.float().transpose(1, 2), tags.clamp(min=0), reduction="none")  # (B, T)
     return (ce * known.to(ce.dtype)).sum(dim=1)
@@ -127,7 +139,7 @@ class CNNBiLSTMCRFNet(_Net):
 
     def loss(self, batch: Batch) -> torch.Tensor:
         em = self.out(self._features(self.rep(batch), batch))
-        return self.crf.partial_nll(em, batch.tags, batch.mask)  # the CRF computes in float32
+        return self.crf.partial_nll(em, batch.tags, batch.mask, batch.allowed)  # the CRF computes in float32
 
     def decode(self, batch: Batch, marginals: bool = True, hidden: bool = False, logprob: bool = True) -> Decoded:
         h = self._features(self.rep(batch), batch)
@@ -161,7 +173,7 @@ class _GreedyMixin:
             scores = self.decoder.teacher_forced(enc, batch.tags)
         else:
             scores, _, _ = self.decoder.greedy(enc, batch.tags)
-        return _masked_ce(scores, batch.tags, batch.mask)
+        return _masked_ce(scores, batch.tags, batch.mask, batch.allowed)
 
     def decode(self, batch: Batch, marginals: bool = True, hidden: bool = False, logprob: bool = True) -> Decoded:
         scores, preds, h = self.decoder.greedy(self.encode(batch), want_hidden=hidden)
@@ -263,7 +275,7 @@ class BiLSTMNet(_Net):
         return out
 
     def loss(self, batch: Batch) -> torch.Tensor:
-        return _masked_ce(self.out(self.dropout(self.encode(batch))), batch.tags, batch.mask)
+        return _masked_ce(self.out(self.dropout(self.encode(batch))), batch.tags, batch.mask, batch.allowed)
 
     def decode(self, batch: Batch, marginals: bool = True, hidden: bool = False, logprob: bool = True) -> Decoded:
         h = self.dropout(self.encode(batch))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from importlib import metadata
 
 import pytest
@@ -18,6 +17,7 @@ from multitag.annotation.budget import parse_initial_size
 from multitag.annotation.levels import (
     EntityLevel, SentenceLevel, SubSentenceLevel, TokenLevel, get_level, level_names, widen_to_entities)
 from multitag.annotation.oracle import SimulationOracle
+from multitag.annotation.teach_level import TeachLevel
 from multitag.annotation.pool import Annotation, Pool, Query
 from multitag.baseline import CountTagger
 from multitag.cli import main
@@ -28,6 +28,8 @@ from multitag.experiments.results import ResultsStore
 from multitag.loop import ActiveLearner
 from multitag.project.formats import Task, TaskRef
 from multitag.strategies import get_strategy
+
+from support.experiments import truncated_copy
 
 NY = Sentence(["He", "flew", "to", "New", "York", "today"], ["O", "O", "O", "B-LOC", "I-LOC", "O"], id="s0")
 
@@ -49,7 +51,7 @@ def neighbour():
 
 
 def test_a_registered_level_is_listed_after_the_built_in_ones_and_found_by_name(neighbour):
-    assert level_names() == ["sentence", "entity", "token", "neighbour"]
+    assert level_names() == ["sentence", "entity", "token", "neighbour", "teach"]
     assert isinstance(get_level("neighbour"), NeighbourLevel)
     assert get_level("neighbour") is get_level("neighbour")
 
@@ -121,10 +123,7 @@ def test_a_simulation_at_a_plugin_level_records_and_resumes_its_selections(neigh
         for sid, toks in asked.items():
             assert covered[sid] == {k for t in toks for k in (t, t + 1) if k < lengths[sid]}
     # resume after iteration 1: the recorded selections are replayed by the level, the rest is the same
-    resumed = tmp_path / "resumed"
-    shutil.copytree(out, resumed)
-    lines = (resumed / "results.jsonl").read_text().splitlines(keepends=True)
-    (resumed / "results.jsonl").write_text("".join(lines[:2]))
+    resumed = truncated_copy(out, tmp_path / "resumed", 2)
     r = CliRunner().invoke(main, args + ["--out", str(resumed)])
     assert r.exit_code == 0, r.output
     strip = lambda recs: [{k: v for k, v in x.items() if k not in TIMINGS} for x in recs]
@@ -199,5 +198,5 @@ def test_a_task_asks_what_its_level_says(neighbour, unit, asked, text):
 
 def test_the_built_in_levels_are_entry_points_like_any_plugin():
     found = {ep.name: ep.load() for ep in metadata.entry_points(group=registry.LEVELS_GROUP)}
-    assert found == {"sentence": SentenceLevel, "entity": EntityLevel, "token": TokenLevel}
+    assert found == {"sentence": SentenceLevel, "entity": EntityLevel, "token": TokenLevel, "teach": TeachLevel}
     assert [cls.whole_sentence for cls in found.values()].count(True) == 1 and SentenceLevel.whole_sentence
