@@ -1,14 +1,16 @@
 """Incremental training between AL rounds (paper 002) against training from scratch, side by side.
 
     python benchmarks/incremental.py [--data ../shared/data/conll2003] [--pool 3000] [--seeds 2]
-        [--models cnn-bilstm-crf,bilstm] [--incremental-epochs 5] [--threads 2]
+        [--models cnn-bilstm-crf,bilstm] [--incremental-epochs 5] [--variant PARAM=VALUE,...] [--threads 2]
 
 For each model: the same AL comparison (MNLP, 2% seed + 2% x 8 on the first POOL training
-sentences, evaluated on the test split) twice: every fit from scratch, and with `--incremental`
-(each round continues from the previous weights for at most INCREMENTAL_EPOCHS epochs). Prints the
-total wall-time ratio (target: incremental <= 0.35x) and the AULC difference (target: within 0.01),
-and writes JSON to benchmarks/results/incremental.json. The two variants of a model run one after
-the other in one process, so they see the same machine load.
+sentences, evaluated on the test split) from scratch, then with `--incremental` once per variant:
+each round continues from the previous weights for at most INCREMENTAL_EPOCHS epochs, or with the
+warm-fit parameters of a `--variant` (e.g. `--variant incremental_epochs=30,warm_lr=0.05,warm_patience=8,warm_dev=500`;
+values are JSON: numbers, true/false, null). Prints the total wall-time ratio (target: incremental
+<= 0.35x) and the AULC difference (target: within 0.01), and writes JSON to
+benchmarks/results/incremental.json. All runs of a model are made one after the other in one
+process, so they see the same machine load.
 """
 from __future__ import annotations
 
@@ -22,16 +24,28 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run(data: str, model: str, *, pool: int, seeds: int, incremental: bool, epochs: int | None, threads: int,
+def parse_variant(text: str) -> dict:
+    """``"incremental_epochs=30,warm_patience=2"`` -> ``{"incremental_epochs": 30, "warm_patience": 2}``."""
+    params = {}
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--variant {text!r}: {item!r} is not PARAM=VALUE")
+        try:
+            params[name.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            raise SystemExit(f"--variant {text!r}: {value!r} is not a JSON value") from None
+    return params
+
+
+def run(data: str, model: str, *, pool: int, seeds: int, incremental: bool, warm: dict, threads: int,
         schedule: str, out: str) -> dict:
     from multitag.experiments.config import ExperimentConfig
     from multitag.experiments.results import ResultsStore
     from multitag.experiments.runner import run_experiment
     from multitag.report.summary import curves
 
-    params = {"threads": threads}
-    if incremental and epochs is not None:
-        params["incremental_epochs"] = epochs
+    params = {"threads": threads, **(warm if incremental else {})}
     config = ExperimentConfig(data=data, backends=[model], strategies=["mnlp"], seeds=list(range(seeds)),
                               initial_size="2%", schedule=schedule, valid="dev", train_limit=pool,
                               incremental=incremental, params={model: params})
@@ -56,14 +70,17 @@ def main() -> None:
     ap.add_argument("--schedule", default="2%x8")
     ap.add_argument("--incremental-epochs", default="5",
                     help="epoch limit of each warm fit (early stopping on dev still applies); a comma-separated list "
-                         "runs one incremental variant per value")
+                         "runs one incremental variant per value ('' : none)")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="an incremental variant: comma-separated warm-fit parameters PARAM=VALUE (repeatable)")
     ap.add_argument("--reuse-scratch", default=None,
                     help="take the from-scratch runs from this earlier JSON output instead of running them again "
                          "(the ratios then compare runs made at different times: prefer the CPU-time ratio)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(HERE, "results", "incremental.json"))
     args = ap.parse_args()
-    epochs_list = [int(e) for e in str(args.incremental_epochs).split(",") if e.strip()]
+    variants = [f"incremental_epochs={int(e)}" for e in str(args.incremental_epochs).split(",") if e.strip()]
+    variants += args.variant
     reused = {}
     if args.reuse_scratch:
         with open(args.reuse_scratch) as fh:
@@ -75,13 +92,14 @@ def main() -> None:
                 rows.append({**reused[model], "reused": True})
             else:
                 print(f"{model}: from scratch ...", file=sys.stderr, flush=True)
-                rows.append(run(args.data, model, pool=args.pool, seeds=args.seeds, incremental=False, epochs=None,
+                rows.append(run(args.data, model, pool=args.pool, seeds=args.seeds, incremental=False, warm={},
                                 threads=args.threads, schedule=args.schedule, out=os.path.join(tmp, f"{model}-scratch")))
-            for k in epochs_list:
-                print(f"{model}: incremental, at most {k} epochs ...", file=sys.stderr, flush=True)
-                rows.append({**run(args.data, model, pool=args.pool, seeds=args.seeds, incremental=True, epochs=k,
-                                   threads=args.threads, schedule=args.schedule, out=os.path.join(tmp, f"{model}-inc{k}")),
-                             "incremental_epochs": k})
+            for i, variant in enumerate(variants):
+                print(f"{model}: incremental, {variant} ...", file=sys.stderr, flush=True)
+                rows.append({**run(args.data, model, pool=args.pool, seeds=args.seeds, incremental=True,
+                                   warm=parse_variant(variant), threads=args.threads, schedule=args.schedule,
+                                   out=os.path.join(tmp, f"{model}-inc{i}")),
+                             "variant": variant})
     print(f"\nMNLP, 2% seed + {args.schedule}, pool {args.pool} sentences, {args.seeds} seeds\n")
     print("| model | training | wall s | CPU s | AULC | final F1 | wall ratio | CPU ratio | AULC difference |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -97,11 +115,11 @@ def main() -> None:
         ratio = r["wall_seconds"] / scratch["wall_seconds"]
         cpu_ratio = r["cpu_seconds"] / max(scratch["cpu_seconds"], 1e-9)
         diff = r["aulc"] - scratch["aulc"]
-        summary.append({"model": r["model"], "incremental_epochs": r.get("incremental_epochs"),
+        summary.append({"model": r["model"], "variant": r.get("variant"),
                         "wall_ratio": round(ratio, 3), "cpu_ratio": round(cpu_ratio, 3), "aulc_difference": round(diff, 4),
                         "wall_target_met": ratio <= 0.35, "aulc_target_met": diff >= -0.01,
                         "side_by_side": not scratch.get("reused")})
-        print(f"| {r['model']} | incremental, <= {r.get('incremental_epochs')} epochs | {r['wall_seconds']:.0f} | "
+        print(f"| {r['model']} | incremental, {r.get('variant')} | {r['wall_seconds']:.0f} | "
               f"{r['cpu_seconds']:.0f} | {r['aulc']:.4f} ± {r['aulc_std']:.4f} | {r['final_f1']:.4f} | "
               f"{ratio:.2f}x | {cpu_ratio:.2f}x | {diff:+.4f} |")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -11,7 +11,9 @@ training loss. Gradients are clipped to norm ``clip``.
 Mixed precision (``precision`` "bf16" / "fp16", see :mod:`multitag_torch.precision`): the loss is
 computed under autocast; fp16 scales it with a gradient scaler (gradients are unscaled before
 clipping). Incremental training: ``train(..., optimizer_state=...)`` continues with the state of a
-previous run's optimiser (:attr:`History.optimizer_state`), learning rate included.
+previous run's optimiser (:attr:`History.optimizer_state`), learning rate included;
+``TrainConfig.stop_on_plateau`` makes sgd stop on a dev plateau (warm fits with
+``warm_patience``) instead of annealing.
 """
 from __future__ import annotations
 
@@ -42,13 +44,16 @@ class TrainConfig:
     max_seconds: float | None = None
     precision: str = "fp32"     # resolved: "fp32", "bf16" or "fp16"
     device: str = "cpu"
+    stop_on_plateau: bool = False  # sgd stops after `patience` epochs without improvement instead of annealing
 
     def loop_settings(self) -> LoopSettings:
-        """The schedule for :func:`run_loop`: sgd anneals on a plateau, adam stops; ties on the
-        score go to the lower loss; minus the mean per-sentence loss scores an epoch without dev."""
+        """The schedule for :func:`run_loop`: sgd anneals on a plateau (stops with
+        ``stop_on_plateau``), adam stops; ties on the score go to the lower loss; minus the mean
+        per-sentence loss scores an epoch without dev."""
+        stop = self.optimizer == "adam" or self.stop_on_plateau
         return LoopSettings(
             max_epochs=self.max_epochs, patience=self.patience,
-            on_plateau="stop" if self.optimizer == "adam" else "anneal", anneal_factor=self.anneal_factor,
+            on_plateau="stop" if stop else "anneal", anneal_factor=self.anneal_factor,
             min_lr=self.min_lr, clip=self.clip if self.clip and self.clip > 0 else None,
             max_seconds=self.max_seconds, precision=self.precision, device=self.device, ties_on_loss=True,
             epoch_loss="item_mean", keep="state_dict", raise_on_divergence=True, progress=self.progress)
