@@ -109,12 +109,16 @@ class Tagger(ABC):
         the instance attribute holds the parameter).
     hidden_states : bool
         Whether :meth:`predict` can return ``hidden``.
+    learns_from_rejections : bool
+        Whether :meth:`fit` uses the ``rejected`` spans of its sentences ("not type X at these
+        tokens", teach mode) by excluding those labels there; a class without it ignores them.
     """
 
     mc_modes: ClassVar[tuple[str, ...]] = ()
     partial_training: ClassVar[bool] = False
     supports_warm_start: ClassVar[bool] = False
     hidden_states: ClassVar[bool] = False
+    learns_from_rejections: ClassVar[bool] = False
 
     @classmethod
     def tags(cls) -> TaggerTags:
@@ -189,6 +193,20 @@ class Tagger(ABC):
         Each ``[k]`` slice holds the per-token label distributions of one stochastic pass.
         """
         raise MultitagError(f"{type(self).__name__} cannot sample MC-dropout predictions (mc_modes is empty)")
+
+    def inference_groups(self, lengths: np.ndarray, *, n_samples: int | None = None,
+                         mode: str | None = None) -> list[np.ndarray] | None:
+        """Optional: how :meth:`predict` (``n_samples`` None) or :meth:`sample` groups ``len(lengths)``
+        sentences of these lengths: index arrays whose outputs depend only on their own members, in
+        the order the backend processes them. The sharded pool pass (:mod:`multitag.pool_pass`) cuts
+        shards at group boundaries, so a shard's outputs equal those of one call over the whole pool.
+
+        ``None`` (the default) says every sentence's output depends on that sentence alone. A backend
+        whose outputs depend on the whole call (one seed per call, batches sorted over the call)
+        returns its batches (seeded per batch), or ``[np.arange(len(lengths))]`` to be scored in one
+        piece.
+        """
+        return None
 
     # ---------------------------------------------------------------- persistence (the template)
     def save(self, path: str) -> None:

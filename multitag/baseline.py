@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections import defaultdict
 from typing import Sequence
 
@@ -85,9 +86,11 @@ class CountTagger(Tagger):
 
     def sample(self, sentences: Sequence[Sentence], *, n_samples: int, mode: str) -> list[np.ndarray]:
         self._check_mode(mode)
-        rng = np.random.default_rng(self.seed)
         out = []
         for s in sentences:
+            # seeded per sentence (the seed and the sentence's tokens): a sentence's draws do not
+            # depend on the others of the call, so a sharded pool pass equals one pass
+            rng = np.random.default_rng([self.seed, zlib.crc32("\x1f".join(s.tokens).encode("utf-8", "surrogatepass"))])
             conc = np.array([self._concentration(w) for w in s.tokens]).reshape(len(s), len(self.labels))
             out.append(np.stack([np.stack([rng.dirichlet(c) for c in conc]) if len(s) else np.zeros((0, len(self.labels)))
                                  for _ in range(n_samples)]))

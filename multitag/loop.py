@@ -30,6 +30,7 @@ from multitag.annotation.training_modes import apply_mode, resolve_mode
 from multitag.backend import Tagger
 from multitag.data.sentence import Corpus
 from multitag.errors import CompatibilityError, MultitagError
+from multitag.pool_pass import ScoreRequest, ShardRunner, sharded_scores, shardable
 from multitag.settings import LearnerSettings
 from multitag.strategies.base import QueryContext, Strategy
 
@@ -92,11 +93,14 @@ class ActiveLearner:
     scheme : the tag scheme of the answers (entity spans are counted in it).
     seed : the seed every random choice derives from (:meth:`rng`).
     training_data : ``f(pool) -> Corpus``, overriding what the model trains on.
+    shards : where the shards of a pool pass run (:mod:`multitag.pool_pass`; default: here, one
+        after another).
     """
 
     def __init__(self, pool: Pool, tagger: Tagger, strategy: Strategy, settings: LearnerSettings | None = None, *,
                  level: str | AnnotationLevel | None = None, cost: CostModel | None = None, scheme: str = "IOB2",
-                 seed: int = 0, training_data: Callable[[Pool], Corpus] | None = None, **changes):
+                 seed: int = 0, training_data: Callable[[Pool], Corpus] | None = None,
+                 shards: ShardRunner | None = None, **changes):
         settings = settings or LearnerSettings()
         if cost is not None:
             changes["cost_model"] = cost
@@ -120,6 +124,7 @@ class ActiveLearner:
         self.pool_subsample = settings.pool_subsample
         self.training_mode = resolve_mode(settings.training_mode, type(tagger).partial_training)
         self.training_data = training_data
+        self.shards = shards
         self.model: Tagger | None = None
         self.timings: dict[str, float] = {}
         self.totals = RevealStats()
@@ -177,11 +182,16 @@ class ActiveLearner:
 
     # ------------------------------------------------------------------ querying
     def candidates(self, rng: np.random.Generator) -> np.ndarray:
-        """The level's candidate sentences, subsampled when ``pool_subsample`` is set."""
+        """The level's candidate sentences, subsampled when ``pool_subsample`` is set; for a strategy
+        that needs the model but sees all candidates at once (Core-set, BADGE), at most
+        ``diversity_candidates`` of them (a uniform sample without replacement, in pool order)."""
         cand = self.level.candidates(self.pool)
         if self.pool_subsample is not None and len(cand):
             k = max(1, int(round(len(cand) * self.pool_subsample)))
             cand = np.sort(rng.choice(cand, size=min(k, len(cand)), replace=False))
+        cap = self.settings.diversity_candidates
+        if cap is not None and len(cand) > cap and self.strategy.needs and not shardable(self.strategy):
+            cand = np.sort(rng.choice(cand, size=cap, replace=False))
         return cand
 
     def context(self, cand: np.ndarray, rng: np.random.Generator) -> QueryContext:
@@ -221,18 +231,39 @@ class ActiveLearner:
         if len(cand) == 0:
             self.timings.update(predict_seconds=0.0, select_seconds=0.0)
             return QueryBatch([])
-        ctx = self.context(cand, rng)
+        strategy, ctx = self._scored(cand, rng)
+        if ctx is None:
+            ctx = self.context(cand, rng)
         t0 = time.perf_counter()
-        queries, answers = self.level.plan(self.strategy, ctx, cand, self.pool, budget, annotate)
+        queries, answers = self.level.plan(strategy, ctx, cand, self.pool, budget, annotate)
         self.timings["select_seconds"] = time.perf_counter() - t0
         return QueryBatch(queries, answers)
+
+    def _scored(self, cand: np.ndarray, rng: np.random.Generator) -> tuple[Strategy, QueryContext | None]:
+        """The strategy with its scores computed shard by shard, and the context the level plans
+        with, when the pass over ``cand`` takes more than one shard (else the strategy and ``None``:
+        the caller computes the context in one pass)."""
+        if not shardable(self.strategy) or not getattr(self.level, "plans_from_scores", True):
+            return self.strategy, None
+        model = self._require_model()
+        revealed = self.pool.revealed_counts()[cand]
+        sizes = self.pool.lengths[cand]
+        request = ScoreRequest(self.strategy, self.level.token_level, self.mc_samples, self.mc_mode)
+        t0 = time.perf_counter()
+        _, scored = sharded_scores(model, request, lambda m: [self.pool.sentences[i] for i in cand[m]],
+                                   sizes - revealed, sizes, self.settings.shard_size, self.shards)
+        if scored is None:
+            return self.strategy, None
+        self.timings["predict_seconds"] = time.perf_counter() - t0
+        return scored, QueryContext(lengths=sizes - revealed, rng=rng, sizes=sizes)
 
     # ------------------------------------------------------------------ answers
     def teach(self, answers: Sequence[Annotation], iteration: int) -> RevealStats:
         """Reveal ``answers`` in the pool (tokens revealed before keep their first iteration) and
         account for them; returns what this call added (also summed into :attr:`totals`)."""
         before = self.pool.revealed_counts()
-        new_sentences = len({a.sentence for a in answers if before[a.sentence] == 0})
+        # a sentence is opened once: at its first answer (a rejection reveals no token, yet opens it)
+        new_sentences = len({a.sentence for a in answers if before[a.sentence] == 0 and not self.pool.rejections(a.sentence)})
         stats = self.pool.reveal(answers, iteration)
         by_unit: dict[str, list[Annotation]] = {}
         for a in answers:

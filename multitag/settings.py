@@ -1,7 +1,7 @@
 """One typed home for how an active learner runs: :class:`LearnerSettings`.
 
 The annotation level, the training mode, the seed-set selection, the query mode, MC-dropout, pool
-subsampling, incremental training, the successors' schedule and pseudo-labels, and the cost model
+subsampling, the shards of the pool pass, the candidates of diversity strategies, incremental training, the successors' schedule and pseudo-labels, and the cost model
 are fields of one dataclass. Every place that reads or passes
 them draws on it: :class:`~multitag.loop.ActiveLearner` takes it whole, the experiment
 configuration (``compare``/``mismatch``, YAML protocols), a project's settings, the run spec and
@@ -28,6 +28,10 @@ from multitag.annotation.budget import parse_fraction
 from multitag.annotation.cost import CostModel
 from multitag.annotation.levels import DEFAULT_LEVEL, LEVELS
 from multitag.annotation.training_modes import TRAINING_MODES
+from multitag.pool_pass import DEFAULT_SHARD_SIZE
+
+#: Core-set, BADGE and W-BADGE see at most this many candidates a round (LearnerSettings.diversity_candidates)
+DIVERSITY_CANDIDATES = 20_000
 
 QUERY_MODES = ("interactive", "batch")
 
@@ -78,6 +82,12 @@ def _cost(value: Any, key: str) -> CostModel:
     return value if isinstance(value, CostModel) else CostModel.from_dict(value, key)
 
 
+def _optional_count(value: Any, key: str) -> int | None:
+    if isinstance(value, str) and value.strip().lower() == "none":
+        value = None
+    return values.integer(value, key, minimum=1, optional=True)
+
+
 def _fraction(value: Any, key: str) -> float | None:
     return None if value is None else parse_fraction(value, key)
 
@@ -88,7 +98,7 @@ class LearnerSettings:
     to parse raw values)."""
 
     level: str = setting(DEFAULT_LEVEL, grid="levels", parse=lambda v, k: values.one_name(v, k, _level_names),
-                         help="Annotation level: sentence, entity or token.", label=lambda v: v,
+                         help="Annotation level: sentence, entity, token, or teach (accept or reject one suggested entity at a time).", label=lambda v: v,
                          title="annotation levels")
     training_mode: str = setting(
         "auto", grid="training_modes", parse=lambda v, k: values.one_name(v, k, lambda: list(TRAINING_MODES)),
@@ -110,6 +120,14 @@ class LearnerSettings:
                                   help="MC-dropout mode.")
     pool_subsample: float | None = setting(None, parse=_fraction, project=False, default_text="the whole pool",
                                            help="Score only this fraction of the unlabeled pool per iteration, e.g. 50%.")
+    shard_size: int = setting(
+        DEFAULT_SHARD_SIZE, parse=lambda v, k: values.integer(v, k, minimum=1), project=False, metavar="N",
+        help="Sentences per shard of a round's pool pass (prediction and scoring): shard after shard, or on "
+             "Dask (--workers/--scheduler) as tasks on the run's cluster; the selection is that of one pass.")
+    diversity_candidates: int | None = setting(
+        DIVERSITY_CANDIDATES, parse=_optional_count, project=False, metavar="N",
+        help="Core-set, BADGE and W-BADGE look at most at N candidates a round: above that, a uniform sample "
+             "of N (drawn from the run's seed); 'none' for every candidate.")
     incremental: bool = setting(
         False, parse=values.boolean, project=False,
         help="Keep each model across rounds and continue training it on the augmented labeled set (paper 002); "

@@ -5,6 +5,8 @@ budget, and what an answer adds to the accounting (paper 000, section 3.2).
 * ``entity``: a query is one token; the answer covers the token and, when it lies in an entity,
   the whole entity (an annotator who is shown ``York`` labels ``New York``).
 * ``token``: a query is one token; the answer covers that token alone.
+* ``teach`` (:mod:`multitag.annotation.teach_level`): a query is one entity the model suggests; the
+  answer accepts it (its tokens revealed) or rejects it ("not this type at this span").
 
 Budgets are counted in annotated tokens. A sentence that overshoots the budget is still taken
 whole. When answers come back one at a time (a gold oracle, or an annotator working inside the
@@ -109,10 +111,14 @@ class AnnotationLevel(ABC):
     whole_sentence : whether a query of the level asks for a whole sentence (so an answer tags
         every token, and a record lists sentences only).
     asks_for : what a task of the level asks the annotator to label (see :meth:`instruction`).
+    plans_from_scores : whether :meth:`plan` reads nothing of the context but the strategy's
+        scores, the lengths and the generator (then a big pool is scored shard by shard, see
+        :mod:`multitag.pool_pass`); a level that reads the predictions themselves sets it false.
     """
 
     name: ClassVar[str]
     token_level: ClassVar[bool] = False
+    plans_from_scores: ClassVar[bool] = True
     whole_sentence: ClassVar[bool] = False
     asks_for: ClassVar[str] = "each marked word"
 
@@ -237,8 +243,9 @@ class SubSentenceLevel(AnnotationLevel):
         """Whether labelling an asked token ``tag`` is a decision of its own (beyond entity spans)."""
         return tag == "O"
 
-    def ranked(self, strategy: Strategy, ctx: QueryContext, cand: np.ndarray, pool: Pool) -> list[Query]:
-        """Every unrevealed token of the candidates as a one-token query, most informative first."""
+    def ranked(self, strategy: Strategy, ctx: QueryContext, cand: np.ndarray, pool: Pool) -> Iterator[Query]:
+        """Every unrevealed token of the candidates as a one-token query, most informative first
+        (made as they are read: a round reads a budget's worth of a pool's tokens)."""
         scores, offsets = strategy.token_scores(ctx)
         revealed = np.concatenate([pool.revealed_at[i] >= 0 for i in cand]) if len(cand) else np.zeros(0, bool)
         if scores.shape != revealed.shape:
@@ -246,8 +253,9 @@ class SubSentenceLevel(AnnotationLevel):
         scores = np.where(revealed, -np.inf, scores)
         order = rank_descending(scores, ctx.rng)[: int((~revealed).sum())]  # revealed (-inf) sort last
         sent_of = np.searchsorted(offsets, order, side="right") - 1
-        return [self.query(cand[k], (int(flat - offsets[k]),), float(scores[flat]))
-                for flat, k in zip(order.tolist(), sent_of.tolist())]
+        for a in range(0, len(order), 4096):   # in blocks, so no list of every token is made
+            for flat, k in zip(order[a:a + 4096].tolist(), sent_of[a:a + 4096].tolist()):
+                yield self.query(cand[k], (int(flat - offsets[k]),), float(scores[flat]))
 
     def plan(self, strategy, ctx, cand, pool, budget, annotate):
         queries: list[Query] = []

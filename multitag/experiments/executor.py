@@ -117,11 +117,12 @@ def train_reference(name: str, context: GridContext, gpu_ordinals: Sequence[int]
 
 def simulate_run(spec: RunSpec, context: GridContext, previous: Sequence[IterationRecord], *,
                  on_iteration: Callable[[list[IterationRecord]], None], progress: Callable[[str], None] | None = None,
-                 gpu_ordinals: Sequence[int] = ()) -> RunOutcome:
+                 gpu_ordinals: Sequence[int] = (), shards: Any = None) -> RunOutcome:
     """Run (or resume) one run here; a run that raises returns a failed outcome with its traceback.
 
     ``gpu_ordinals`` are the GPUs (numbered as this process sees them) the run holds: backends with a
-    ``device`` parameter that the user did not set are built on the first one.
+    ``device`` parameter that the user did not set are built on the first one. ``shards``: where the
+    shards of the run's pool passes run (:class:`~multitag.pool_pass.ShardRunner`; default: here).
     """
     outcome = RunOutcome()
     data = context.data
@@ -140,7 +141,7 @@ def simulate_run(spec: RunSpec, context: GridContext, previous: Sequence[Iterati
     try:
         checkpoints = os.path.join(context.checkpoints, run_id(spec)) if context.checkpoints else None
         sim = Simulation(spec, context.protocol, data, make_backend=make_backend, on_iteration=write, progress=progress,
-                         checkpoints=checkpoints)
+                         checkpoints=checkpoints, shards=shards)
         sim.run(previous)
         outcome.iterations_done, outcome.note = sim.iterations_done, sim.note
     except DriverError as e:

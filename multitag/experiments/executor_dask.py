@@ -5,6 +5,8 @@
   (``Worker.log_event``); the driver subscribes to the topics and hands the records to
   ``events.iteration`` in iteration order, dropping an iteration it already has. The task's result
   holds every iteration it knows of as well, so an event lost on the way is still written.
+* A run's pool passes are scored in shards (:mod:`multitag.pool_pass`) as tasks on the same cluster
+  (:class:`DaskShards`), the model shipped once per round.
 * A worker that dies takes its task with it; the scheduler runs the task again elsewhere, and the
   new attempt reads from the scheduler the events of its topic (the iterations the dead attempt
   finished) and resumes after the last one. The driver drops what it already wrote, so no record
@@ -23,11 +25,79 @@ import queue
 import time
 import traceback
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterator, Sequence
 
 from multitag.experiments.executor import GridContext, GridEvents, RunOutcome, RunTask, simulate_run, train_reference
 from multitag.experiments.records import IterationRecord, RunSpec, parse_record
+from multitag.persistence.transfer import files_digest, model_files, model_from_files
+from multitag.pool_pass import ScoreRequest, Shard, ShardScores, score_shard
+
+#: the models of the latest rounds shipped to this worker process, by digest (runs side by side
+#: each have their own), at most :data:`_KEEP_SHIPPED`
+_shipped_models: dict[str, Any] = {}
+_KEEP_SHIPPED = 4
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    """A model on its way to the workers: its folder's files, its class and their digest. (One
+    object: Dask would scatter the values of a dict one by one, under the dict's keys.)"""
+
+    files: dict[str, bytes]
+    cls: type
+    digest: str
+
+
+def _model_of(shipped: ShippedModel) -> Any:
+    """The shipped model, loaded once per worker process and round (its files' digest)."""
+    model = _shipped_models.get(shipped.digest)
+    if model is None:
+        model = model_from_files(shipped.files, shipped.cls)
+        while len(_shipped_models) >= _KEEP_SHIPPED:
+            _shipped_models.pop(next(iter(_shipped_models)), None)
+        _shipped_models[shipped.digest] = model
+    return model
+
+
+def score_shard_on_worker(shard: Shard, shipped: ShippedModel, request: ScoreRequest) -> ShardScores:
+    """The task of one shard of a pool pass (executed on a Dask worker)."""
+    return score_shard(_model_of(shipped), request, shard)
+
+
+class DaskShards:
+    """The shards of a pool pass as tasks on a Dask cluster (a :class:`~multitag.pool_pass.ShardRunner`).
+
+    The round's model travels once: its model folder's files (no pickle of the model), broadcast to
+    every worker, each of which loads it once for the round; each shard is a task holding its
+    sentences. A worker that dies takes its shards with it and the scheduler runs them again on
+    another worker, which holds the model too; shard scores do not depend on where a shard runs, so
+    the round's selection is the same. ``client``: the cluster's client; by default the client of the
+    worker task this runs in (a run on the grid's cluster), which leaves its thread to the shards
+    while it waits.
+    """
+
+    def __init__(self, client: Any = None):
+        self.client = client
+
+    def run(self, model: Any, request: ScoreRequest, shards: Sequence[Shard]) -> list[ShardScores]:
+        files = model_files(model)
+        shipped = ShippedModel(files, type(model), files_digest(files))
+        if self.client is not None:
+            return self._run(self.client, shipped, request, shards)
+        from distributed import worker_client
+
+        with worker_client() as client:
+            return self._run(client, shipped, request, shards)
+
+    @staticmethod
+    def _run(client: Any, shipped: ShippedModel, request: ScoreRequest, shards: Sequence[Shard]) -> list[ShardScores]:
+        model_future = client.scatter(shipped, broadcast=True, hash=False)
+        futures = client.map(score_shard_on_worker, list(shards), shipped=model_future, request=request, pure=False)
+        try:
+            return client.gather(futures)
+        finally:
+            client.cancel(futures + [model_future])
 
 
 def _groups_from_messages(messages: Sequence[dict], where: str) -> dict[int, list[IterationRecord]]:
@@ -89,7 +159,8 @@ def run_on_worker(spec: RunSpec, context: GridContext, data: Any, previous: list
 
     try:
         with _held_gpus(context.gpus_per_run) as ordinals:
-            outcome = simulate_run(spec, replace(context, data=data), known, on_iteration=send, gpu_ordinals=ordinals)
+            outcome = simulate_run(spec, replace(context, data=data), known, on_iteration=send, gpu_ordinals=ordinals,
+                                   shards=DaskShards())
     except _NoGpu as e:   # reported as the run's failure, with the cause's own traceback
         error = "".join(traceback.format_exception(e.__cause__))
         return {"outcome": RunOutcome(error=error, where=worker.address), "groups": messages}

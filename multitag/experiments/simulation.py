@@ -27,6 +27,7 @@ from multitag.experiments.records import IterationRecord, ReferenceRecord, RunSp
 from multitag.experiments.successors import PseudoLabels, pseudo_labelled, successors_due
 from multitag.experiments.validation import Validation, split_valid_from_pool, validation_for
 from multitag.loop import ActiveLearner
+from multitag.pool_pass import ShardRunner
 from multitag.settings import LearnerSettings
 from multitag.strategies import get_strategy
 
@@ -60,11 +61,13 @@ class Simulation:
     ----------
     make_backend : ``f(name, seed) -> Tagger`` (unfitted).
     on_iteration : called with the list of records of each finished iteration (to append to disk).
+    shards : where the shards of each round's pool pass run (default: here, one after another).
     """
 
     def __init__(self, spec: RunSpec, protocol: Protocol, data: Dataset, *,
                  make_backend: Callable[[str, int], Tagger], on_iteration: Callable[[list[IterationRecord]], None],
-                 progress: Callable[[str], None] | None = None, checkpoints: str | None = None):
+                 progress: Callable[[str], None] | None = None, checkpoints: str | None = None,
+                 shards: ShardRunner | None = None):
         self.spec, self.protocol, self.data = spec, protocol, data
         self.make_backend = make_backend
         self.on_iteration = on_iteration
@@ -77,7 +80,7 @@ class Simulation:
         self._evaluator = Evaluator([s.tags for s in self.eval_corpus], scheme=data.scheme)
         self.settings = protocol.settings_of(spec)
         self.learner = ActiveLearner(self.pool, make_backend(spec.backend, spec.seed), get_strategy(spec.strategy),
-                                     self.settings, scheme=data.scheme, seed=spec.seed)
+                                     self.settings, scheme=data.scheme, seed=spec.seed, shards=shards)
         self.note: str | None = None   # set when the run stopped before its last iteration
         self.iterations_done = 0
         self.successor_models: dict[str, Tagger] = {}

@@ -103,12 +103,17 @@ class Strategy(ABC):
         Whether :meth:`token_scores` scores single tokens (required at entity and token level).
     aggregations : tuple of str
         Suffixes the name accepts (``bt-mean``): how token scores become a sentence score.
+    shardable : bool
+        Whether the scores are a per-candidate function of the model's outputs that draws no random
+        numbers, so a big pool is scored shard by shard (:mod:`multitag.pool_pass`); true for
+        :class:`ScoringStrategy`. Other strategies (Core-set, BADGE) see the whole candidate set.
     """
 
     name: ClassVar[str]
     needs: ClassVar[frozenset[str]] = frozenset()
     token_level: ClassVar[bool] = False
     aggregations: ClassVar[tuple[str, ...]] = ()
+    shardable: ClassVar[bool] = False
 
     @abstractmethod
     def select(self, ctx: QueryContext, budget: int) -> list[int]:
@@ -132,6 +137,8 @@ class Strategy(ABC):
 
 class ScoringStrategy(Strategy):
     """A strategy that scores each sentence (higher = more informative) and takes the top ones."""
+
+    shardable: ClassVar[bool] = True
 
     @abstractmethod
     def sentence_scores(self, ctx: QueryContext) -> np.ndarray:

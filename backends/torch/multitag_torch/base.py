@@ -18,11 +18,13 @@ import torch
 from multitag.backend import Prediction, Tagger
 from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
+from multitag.param_ranges import Range, at_least, check_ranges
 
 from . import embeddings as E
 from . import precision as P
-from .batching import Encoder, iter_batches
-from .process_state import seeded, torch_threads
+from .batching import Encoder, iter_batches, length_batches
+from .process_state import batch_seed, seeded, torch_threads
+from .warm import dev_sample, fingerprint, replayed
 from .trainer import TrainConfig, train as run_training
 from .training_loop import epoch_limit
 from .vocab import CASES, Vocabulary, char_vocabulary, normalize
@@ -62,6 +64,17 @@ class TorchTagger(Tagger):
         Epoch limit of a warm fit (None: max_epochs; 0: keep the weights); early stopping still applies.
     warm_optimizer : bool
         A warm fit continues with the previous fit's optimiser state (Adam moments, annealed sgd rate).
+    warm_patience : int or None
+        A warm fit stops after this many epochs without dev improvement (sgd too, instead of
+        annealing), within ``incremental_epochs`` (None: the schedule of a fit from scratch).
+    warm_replay : float or None
+        A warm fit trains on the sentences new since the earlier fits and this fraction of the old
+        ones, sampled (None: on the whole training set); see :mod:`multitag_torch.warm`.
+    warm_dev : int or None
+        A warm fit scores its epochs on this many dev sentences, a fixed sample (None: all).
+    warm_lr : float or None
+        The learning rate a warm fit starts at (None: ``lr``, or with ``warm_optimizer`` the
+        previous fit's last rate); with ``warm_optimizer`` the optimiser's moments are kept.
     precision : str
         "fp32", "bf16", "fp16" (torch.autocast; gradient scaling for fp16) or "auto" (bf16 on a GPU that has it, else fp32).
     predict_batch_size : int
@@ -89,6 +102,7 @@ class TorchTagger(Tagger):
     partial_training: ClassVar[bool] = True
     supports_warm_start: ClassVar[bool] = True
     hidden_states: ClassVar[bool] = True
+    learns_from_rejections: ClassVar[bool] = True
     _net_class: ClassVar[type] = None  # type: ignore[assignment]
     _uses_chars: ClassVar[bool] = True
 
@@ -147,8 +161,12 @@ class TorchTagger(Tagger):
     def _autocast(self):
         return P.autocast(self._precision(), self.device)
 
-    def _train_config(self, max_epochs: int) -> TrainConfig:
-        return TrainConfig(optimizer=self.optimizer, lr=self.lr, max_epochs=max_epochs, patience=self.patience,
+    def _train_config(self, max_epochs: int, warm: bool = False) -> TrainConfig:
+        """The schedule of a fit; a warm one takes ``warm_lr`` and ``warm_patience`` when they are set."""
+        lr = self.lr if not warm or self.warm_lr is None else self.warm_lr
+        stop = warm and self.warm_patience is not None
+        return TrainConfig(optimizer=self.optimizer, lr=lr, max_epochs=max_epochs,
+                           patience=self.warm_patience if stop else self.patience, stop_on_plateau=stop,
                            clip=self.clip, progress=self.progress, max_seconds=self.max_seconds,
                            precision=self._precision(), device=str(torch.device(self.device)))
 
@@ -201,13 +219,17 @@ class TorchTagger(Tagger):
         n = self.incremental_epochs
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
+        check_ranges(self, {"warm_patience": at_least(1, optional=True),
+                            "warm_replay": Range(low=0, high=1, optional=True), "warm_dev": at_least(1, optional=True),
+                            "warm_lr": Range(low=0, low_open=True, optional=True)})
         P.resolve(self.precision, dev, lstm=True)
 
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "TorchTagger":
         """Train on ``train`` (``dev``: annealing / early stopping and the best epoch's weights).
 
         From scratch, or, with ``warm_start=True`` on a fitted model, from the current weights for
-        at most ``incremental_epochs`` epochs (vocabularies and network unchanged).
+        at most ``incremental_epochs`` epochs (vocabularies and network unchanged; ``warm_patience``,
+        ``warm_replay``, ``warm_dev`` and ``warm_lr`` shape that fit).
         """
         self.check()
         self._check_trainable(train)
@@ -220,6 +242,8 @@ class TorchTagger(Tagger):
         if warm:
             self._check_warm()
             opt_state = getattr(self, "optimizer_state_", None) if self.warm_optimizer else None
+            if opt_state is not None and self.warm_lr is not None:  # the schedule restarts, the moments stay
+                opt_state = {**opt_state, "param_groups": [{**g, "lr": self.warm_lr} for g in opt_state["param_groups"]]}
         else:
             words, chars, matrix = self._build_vocab(train)
             self.words_, self.chars_ = words, chars
@@ -230,7 +254,13 @@ class TorchTagger(Tagger):
         max_epochs = epoch_limit(self.max_epochs, self.incremental_epochs, warm)
         encoder = self._encoder()
         sentences = [s for s in train if len(s) > 0]
+        seen = (getattr(self, "trained_", None) or frozenset()) if warm else frozenset()
+        if warm:
+            sentences = replayed(sentences, seen, self.warm_replay, self.seed)
+            max_epochs = max_epochs if sentences else 0
         dev_gold = [s for s in (dev or []) if s.is_fully_annotated and len(s) > 0]
+        if warm:
+            dev_gold = dev_sample(dev_gold, self.warm_dev, self.seed)
 
         def batches():
             for _, b in iter_batches(sentences, encoder, self.batch_size, rng=rng, with_tags=True):
@@ -248,8 +278,10 @@ class TorchTagger(Tagger):
                 return float(evaluate(gold, [p.tags for p in pred], scheme=scheme)["f1"])
 
         n_batches = math.ceil(len(sentences) / self.batch_size)
-        self.history_ = run_training(self.net_, batches, self.net_.loss, self._train_config(max_epochs), score_fn,
+        self.history_ = run_training(self.net_, batches, self.net_.loss, self._train_config(max_epochs, warm), score_fn,
                                      n_batches, optimizer_state=opt_state)
+        # the fingerprints of every sentence given to a fit since the last one from scratch (warm_replay's "old")
+        self.trained_ = frozenset(seen | {fingerprint(s) for s in train}) if self.warm_start else None
         # kept only when a later warm fit will use it (Adam's moments are twice the model's size)
         self.optimizer_state_ = self.history_.optimizer_state if self.warm_start and self.warm_optimizer else None
         self.history_.optimizer_state = None
@@ -299,9 +331,10 @@ class TorchTagger(Tagger):
     def sample(self, sentences: Sequence[Sentence], *, n_samples: int, mode: str) -> list[np.ndarray]:
         """MC-dropout: ``n_samples`` stochastic passes with the dropout modules of ``mode`` sampling.
 
-        Returns one ``(n_samples, n_tokens, L)`` float32 array per sentence. Deterministic for a given
-        seed, input and batch composition; the global torch RNG is left untouched. The network is
-        in eval mode afterwards, also after an exception.
+        Returns one ``(n_samples, n_tokens, L)`` float32 array per sentence. Each batch is seeded by
+        the model's seed and the batch's tokens (:func:`batch_seed`), so a batch's samples do not
+        depend on the batches before it (:meth:`inference_groups`); the global torch RNG is left
+        untouched. The network is in eval mode afterwards, also after an exception.
         """
         self._check_mode(mode)
         self._check_fitted()
@@ -320,12 +353,26 @@ class TorchTagger(Tagger):
                     self._autocast():
                 for ids, batch in iter_batches([sentences[i] for i in real], encoder, per_batch):
                     ids = [real[i] for i in ids]
+                    torch.manual_seed(batch_seed(self.seed, [sentences[i].tokens for i in ids]))
                     probs = self.net_.sample(batch.to(self.device), n_samples, modules).float().cpu().numpy()
                     for k, i in enumerate(ids):
                         out[i] = probs[:, k, :batch.lengths[k]]
         finally:
             self.net_.eval()
         return out  # type: ignore[return-value]
+
+    def inference_groups(self, lengths, *, n_samples=None, mode=None):
+        """The length-sorted batches of :meth:`predict` / :meth:`sample` (each output depends on its
+        batch alone), empty sentences one by one after them."""
+        lengths = np.asarray(lengths)
+        real = np.flatnonzero(lengths > 0)
+        if n_samples is None:
+            size = self.predict_batch_size
+        else:
+            self._check_mode(mode)
+            size = self.net_.sample_batch_size(self.net_.mc_modules(mode), n_samples, self.predict_batch_size)
+        groups = [real[np.asarray(b, dtype=np.int64)] for b in length_batches(lengths[real].tolist(), size)]
+        return groups + [np.array([i]) for i in np.flatnonzero(lengths == 0)]
 
     # ------------------------------------------------------------------ persistence
     def training_summary(self) -> dict[str, Any] | None:
@@ -337,12 +384,15 @@ class TorchTagger(Tagger):
                 "seconds": round(float(h.seconds), 3)}
 
     def _save_state(self, folder: str) -> None:
-        """``vocab.json`` (words, characters), ``arch.json`` (network sizes) and
-        ``model.safetensors`` (the state dict; no pickle)."""
+        """``vocab.json`` (words, characters), ``arch.json`` (network sizes),
+        ``model.safetensors`` (the state dict; no pickle) and, for a ``warm_start`` model,
+        ``trained.json`` (the fingerprints of the sentences fitted)."""
         self._check_fitted()
         write_json(os.path.join(folder, "vocab.json"), {"words": self.words_.to_list(), "chars": self.chars_.to_list()})
         write_json(os.path.join(folder, "arch.json"), self.arch_)
         write_tensors(os.path.join(folder, WEIGHTS), self.net_.state_dict())
+        if getattr(self, "trained_", None) is not None:  # warm_replay's "old" sentences, for a resumed run
+            write_json(os.path.join(folder, TRAINED), sorted(self.trained_))
 
     def _load_state(self, folder: str) -> None:
         with open(os.path.join(folder, "vocab.json"), encoding="utf8") as f:
@@ -360,9 +410,14 @@ class TorchTagger(Tagger):
         net.load_state_dict(read_tensors(os.path.join(folder, WEIGHTS), device=self.device))
         net.eval()
         self.net_ = net
+        trained = os.path.join(folder, TRAINED)
+        if os.path.isfile(trained):
+            with open(trained, encoding="utf8") as f:
+                self.trained_ = frozenset(json.load(f))
 
 
 WEIGHTS = "model.safetensors"
+TRAINED = "trained.json"  # fingerprints of the sentences fitted (warm_start models)
 
 
 def write_json(path: str, obj: Any) -> None:

@@ -61,3 +61,14 @@ def seeded(seed: int, *, device: torch.device | str | None = None, python: bool 
             random.setstate(py_state)
         if np_state is not None:
             np.random.set_state(np_state)
+
+
+def batch_seed(seed: int, sentences: "list[tuple[str, ...]]") -> int:
+    """A seed for one batch of an MC-dropout pass: a function of the model's ``seed`` and the batch's
+    tokens only, so a batch draws the same masks whichever call, shard or process samples it."""
+    import hashlib
+
+    h = hashlib.blake2b(str(int(seed)).encode(), digest_size=8)
+    for tokens in sentences:
+        h.update(b"\x1e" + "\x1f".join(tokens).encode("utf-8", "surrogatepass"))
+    return int.from_bytes(h.digest(), "little") & (2 ** 63 - 1)

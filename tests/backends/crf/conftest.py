@@ -20,11 +20,11 @@ def fast_rich():
 def fresh_caches():
     """Every test starts with an empty feature cache and cluster memo and the default bound."""
     cache.clear()
-    cache.set_limit(2_000_000)
+    cache.set_limit(cache.DEFAULT_LIMIT)
     clear_memo()
     yield
     cache.clear()
-    cache.set_limit(2_000_000)
+    cache.set_limit(cache.DEFAULT_LIMIT)
     clear_memo()
 
 

@@ -105,3 +105,23 @@ def test_cache_is_bounded_and_stays_correct():
     cache.set_limit(0)
     same(t.predict(pool), reference)
     assert cache.stats()["entries"] == 0
+
+
+def test_a_full_cache_keeps_what_it_holds_so_repeated_scans_of_a_bigger_pool_still_hit():
+    """The AL pattern over a pool larger than the bound: every round scans the whole pool. A
+    least-recently-used cache would miss on every sentence of every scan; this one keeps the first
+    sentences it admitted and serves them on each later scan, and never holds more than the bound."""
+    train = synthetic_corpus(30)
+    t = CRFTagger(labels=SYNTHETIC_LABELS, features="paper").fit(train)
+    pool = synthetic_corpus(60, seed=9)
+    reference = t.predict(pool)
+    cache.clear()
+    limit = sum(len(s) for s in pool) // 3
+    cache.set_limit(limit)
+    t.predict(pool)
+    first = cache.stats()
+    assert first["tokens"] <= limit and 0 < first["entries"] < len(pool)
+    same(t.predict(pool), reference)
+    second = cache.stats()
+    assert second["hits"] - first["hits"] >= first["entries"]      # what fitted is served again
+    assert second["entries"] == first["entries"] and second["tokens"] <= limit

@@ -13,6 +13,7 @@ dcount = multitag.baseline:CountTagger
 dcount-slow = multitag_dasktest:SlowCount
 dcount-failing = multitag_dasktest:FailingCount
 dcount-gpu = multitag_dasktest:DeviceCount
+dcount-slowpredict = multitag_dasktest:SlowPredictCount
 """
 
 

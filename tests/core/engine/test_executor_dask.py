@@ -370,3 +370,95 @@ def test_a_mismatch_grid_with_a_successor_schedule_and_pseudo_labels_on_two_work
     assert got == ref
     succ_iterations = sorted({(k[-2], k[-1]) for k in got if k[-3] == "successor"})
     assert succ_iterations == [(m, i) for m in ("dcount-failing", "dcount-slow") for i in (0, 2, 3)]
+
+
+# ---------------------------------------------------------------------------- sharded pool passes
+def _shard_rounds(backend_cls, strategy, level, shard_size, shards=None, rounds=2, **params):
+    from multitag.annotation.budget import parse_initial_size
+    from multitag.annotation.oracle import SimulationOracle
+    from multitag.annotation.pool import Pool
+    from multitag.loop import ActiveLearner
+    from multitag.strategies import get_strategy
+    from multitag.testing import SYNTHETIC_LABELS, synthetic_corpus
+
+    gold = list(synthetic_corpus(80, seed=21, prefix="train"))
+    pool = Pool(gold)
+    oracle = SimulationOracle(gold)
+    learner = ActiveLearner(pool, backend_cls(labels=SYNTHETIC_LABELS, seed=1, **params), get_strategy(strategy),
+                            level=level, seed=4, shard_size=shard_size, mc_samples=3, shards=shards)
+    learner.teach([oracle.answer(q) for q in learner.initial_queries(parse_initial_size("10%"))], 0)
+    out = []
+    for it in range(1, rounds + 1):
+        learner.fit()
+        batch = learner.query(40, iteration=it, annotate=oracle.answer)
+        out.append([(q.sentence, q.tokens, q.score) for q in batch])
+        learner.teach(batch.answers, it)
+    return out
+
+
+@pytest.mark.parametrize("strategy,level", [("mnlp", "sentence"), ("bt", "entity"), ("bald", "token")])
+def test_shards_scored_on_two_workers_select_what_one_pass_selects(cluster, strategy, level):
+    from multitag.baseline import CountTagger
+    from multitag.experiments.executor_dask import DaskShards
+
+    _, client = cluster
+    one = _shard_rounds(CountTagger, strategy, level, 10_000)
+    runner = DaskShards(client)
+    on_cluster = _shard_rounds(CountTagger, strategy, level, 6, shards=runner)
+    assert on_cluster == one and sum(map(len, one)) > 0
+
+
+def test_a_worker_killed_while_scoring_a_shard_leaves_the_round_selection_unchanged(cluster, site, tmp_path):
+    from multitag_dasktest import SlowPredictCount
+
+    from multitag.experiments.executor_dask import DaskShards
+
+    _, client = cluster
+    client.wait_for_workers(2, timeout=60)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    params = {"predict_delay": 0.0}
+    reference = _shard_rounds(SlowPredictCount, "mnlp", "sentence", 10_000, rounds=1, **params)
+    box = {}
+
+    def drive():
+        try:
+            box["got"] = _shard_rounds(SlowPredictCount, "mnlp", "sentence", 8, shards=DaskShards(client), rounds=1,
+                                       predict_delay=0.6, pid_folder=str(pids))
+        except BaseException as e:  # pragma: no cover - shown by the assertion below
+            box["error"] = e
+
+    t = threading.Thread(target=drive)
+    t.start()
+    killed = None
+    deadline = time.time() + 60
+    while killed is None and time.time() < deadline and t.is_alive():
+        seen = sorted(os.listdir(pids))
+        worker_pids = set(client.run(os.getpid).values())
+        for name in seen:
+            pid = int(name.split("-")[0])
+            if pid in worker_pids:       # a shard is being scored on this worker right now
+                os.kill(pid, signal.SIGKILL)
+                killed = pid
+                break
+        time.sleep(0.02)
+    t.join(timeout=120)
+    assert "error" not in box, box.get("error")
+    assert killed is not None, "no shard was under way to kill"
+    assert box["got"] == reference
+    finished_on = {int(n.split("-")[0]) for n in os.listdir(pids)}
+    assert finished_on - {killed}, "the killed worker's shards ran again on another worker"
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_grid_with_small_shards_on_two_workers_equals_the_sequential_run(cluster, sequential_reference, tmp_path):
+    _, client = cluster
+    strategies = ["mnlp", "bt"]
+    ref = sequential_reference("dcount", "entity", strategies=strategies)
+    out = str(tmp_path / "dask-shards")
+    result = run_experiment(_config(sequential_reference.data, "dcount", levels=["entity"], strategies=strategies,
+                                    shard_size=9), out, progress=False,
+                            execution=Execution(scheduler=client.scheduler.address))
+    assert result["failed"] == 0
+    assert _comparable(out) == ref
+

@@ -4,6 +4,8 @@
 * ``dcount``: :class:`multitag.baseline.CountTagger` itself;
 * ``dcount-slow``: sleeps ``delay`` seconds per fit (so a test can act while a run is under way);
 * ``dcount-failing``: raises in ``fit`` for seed ``fail_seed`` (one failing run in a grid);
+* ``dcount-slowpredict``: sleeps ``predict_delay`` seconds per predict, after writing its pid to a
+  file in ``pid_folder`` (a worker can be killed in the middle of a shard);
 * ``dcount-gpu``: takes a ``device`` (as the torch backends do) and writes, per fit, the device it was
   built with, its process's ``CUDA_VISIBLE_DEVICES`` and the resources its Dask task holds to a JSON
   line in ``$MULTITAG_DASKTEST_LOG``.
@@ -60,3 +62,21 @@ class DeviceCount(CountTagger):
                                      "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
                                      "resources": resources}) + "\n")
         return super().fit(train, dev)
+
+
+class SlowPredictCount(CountTagger):
+    """Sleeps ``predict_delay`` seconds per predict call, after writing its process id to a file in
+    ``pid_folder`` (so a test can kill a worker in the middle of a shard)."""
+
+    def __init__(self, *, labels, seed: int = 0, alpha: float = 0.5, predict_delay: float = 0.5,
+                 pid_folder: str = ""):
+        super().__init__(labels=labels, seed=seed, alpha=alpha)
+        self.predict_delay = predict_delay
+        self.pid_folder = pid_folder
+
+    def predict(self, sentences, *, hidden=False):
+        if self.pid_folder:
+            with open(os.path.join(self.pid_folder, f"{os.getpid()}-{time.time_ns()}"), "w") as fh:
+                fh.write(str(os.getpid()))
+        time.sleep(self.predict_delay)
+        return super().predict(sentences, hidden=hidden)
