@@ -143,7 +143,9 @@ class ActiveLearner:
             selection = get_initial_selection(selection)
         rng = rng if rng is not None else self.rng(0, INITIAL)
         untouched = self.pool.untouched()
-        order = untouched[np.asarray(selection.order([self.pool.sentences[i] for i in untouched], rng), dtype=np.int64)]
+        # an untouched pool is handed over as it is (a project's pool may be a lazy view of its store)
+        text = self.pool.sentences if len(untouched) == len(self.pool) else [self.pool.sentences[i] for i in untouched]
+        order = untouched[np.asarray(selection.order(text, rng), dtype=np.int64)]
         if size.sentences is not None:
             chosen = order[: size.sentences]
         else:
@@ -250,8 +252,8 @@ class ActiveLearner:
         sizes = self.pool.lengths[cand]
         request = ScoreRequest(self.strategy, self.level.token_level, self.mc_samples, self.mc_mode)
         t0 = time.perf_counter()
-        _, scored = sharded_scores(model, request, lambda m: [self.pool.sentences[i] for i in cand[m]],
-                                   sizes - revealed, sizes, self.settings.shard_size, self.shards)
+        scored = sharded_scores(model, request, lambda m: [self.pool.sentences[i] for i in cand[m]],
+                                sizes - revealed, sizes, self.settings.shard_size, self.shards)
         if scored is None:
             return self.strategy, None
         self.timings["predict_seconds"] = time.perf_counter() - t0

@@ -186,17 +186,17 @@ class ScoredStrategy(ScoringStrategy):
 
 def sharded_scores(model: Any, request: ScoreRequest, sentences: Callable[[np.ndarray], list[Sentence]],
                    lengths: np.ndarray, sizes: np.ndarray, shard_size: int,
-                   runner: ShardRunner | None = None) -> tuple[list[np.ndarray], ScoredStrategy | None]:
+                   runner: ShardRunner | None = None) -> ScoredStrategy | None:
     """Plan the shards of a pass over candidates of ``sizes`` tokens (``lengths`` still to annotate;
     ``sentences(positions)`` gives their text) and, when there is more than one, score them with
-    ``runner``. Returns the shard plan and the strategy with its merged scores (``None`` when the
-    pass is one shard: the caller scores it as one pass)."""
+    ``runner``. Returns the strategy with its merged scores (``None`` when the pass is one shard:
+    the caller scores it as one pass)."""
     groups = model.inference_groups(sizes, n_samples=request.n_samples,
                                     mode=request.mc_mode if request.n_samples else None)
     plan = plan_shards(groups, len(sizes), shard_size)
     if len(plan) <= 1:
-        return plan, None
+        return None
     shards = [Shard(m, sentences(m), lengths[m], sizes[m]) for m in plan]
     results = (runner or SequentialShards()).run(model, request, shards)
     scores, offsets = merge(shards, results, sizes, request.token_level)
-    return plan, ScoredStrategy(request.strategy, scores, offsets)
+    return ScoredStrategy(request.strategy, scores, offsets)

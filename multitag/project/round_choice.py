@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import numpy as np
-
 from multitag.annotation.budget import InitialSize
 from multitag.annotation.initial import get_initial_selection
-from multitag.annotation.levels import DEFAULT_LEVEL, whole_sentence_query
+from multitag.annotation.levels import DEFAULT_LEVEL
 from multitag.annotation.pool import Query
 from multitag.errors import MultitagError
 from multitag.fileio import FolderLock
-from multitag.loop import INITIAL, ActiveLearner
+from multitag.loop import ActiveLearner
 from multitag.project.importer import now
 from multitag.project.models import clean_orphan_models, evaluate_on_gold, load_model, save_new_model
 from multitag.project.opened import OpenedProject
@@ -58,17 +56,12 @@ def choose_round(p: OpenedProject, budget: int, *, progress: Callable[[str], Non
 
 
 def seed_queries(p: OpenedProject, pool: StoredPool, budget: int) -> list[Query]:
-    """The seed set of about ``budget`` tokens: what :meth:`ActiveLearner.initial_queries` chooses
-    on the replayed pool (the same generator, order and cut), with the stored sentences handed to
-    the selection as one lazy sequence: nothing is annotated, so every sentence is untouched, in
-    pool order (the learner's list of them would hold the whole pool)."""
+    """The seed set of about ``budget`` tokens, :meth:`ActiveLearner.initial_queries` over the
+    stored pool: nothing is annotated, so the selection reads the stored sentences as one lazy
+    sequence, in pool order (a replayed pool would hold them all)."""
     s = p.settings
     learner = ActiveLearner(pool, make_backend(s), get_strategy(s.strategy), s.learner, scheme="IOB2", seed=s.seed)
-    selection = get_initial_selection(s.initial, model=s.initial_lm)
-    order = np.asarray(selection.order(pool.sentences, learner.rng(0, INITIAL)), dtype=np.int64)
-    cum = np.cumsum(pool.lengths[order])
-    chosen = order[: int(np.searchsorted(cum, InitialSize(tokens=budget).token_budget(pool.n_tokens)) + 1)]
-    return [whole_sentence_query(pool, i) for i in chosen]
+    return learner.initial_queries(InitialSize(tokens=budget), get_initial_selection(s.initial, model=s.initial_lm))
 
 
 def _query_round(p: OpenedProject, budget: int, labeled: str, say: Callable[[str], None]) -> tuple[int, list[SentenceRow]]:

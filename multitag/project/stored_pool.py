@@ -31,6 +31,10 @@ class StoredSentences(Sequence[Sentence]):
     def __len__(self) -> int:
         return len(self.ids)
 
+    def untouched(self) -> np.ndarray:
+        """Every sentence (nothing is revealed)."""
+        return np.arange(len(self.ids))
+
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
@@ -56,3 +60,7 @@ class StoredPool:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def untouched(self) -> np.ndarray:
+        """Every sentence (nothing is revealed)."""
+        return np.arange(len(self.ids))
