@@ -66,13 +66,13 @@ def one_round(args) -> dict:
     from multitag.data import load_dataset
     from multitag.loop import ActiveLearner
     from multitag.strategies import get_strategy
-    from synthetic_pool import synthetic_pool
+    from synthetic_pool import synthetic_sentences
 
     _no_feature_cache()
     ds = load_dataset(args.data)
     source = list(ds.train)
     t0 = time.perf_counter()
-    pool = Pool(synthetic_pool(args.size, source, seed=1))
+    pool = Pool(synthetic_sentences(args.size, source, seed=1))   # packed as they are made
     build = time.perf_counter() - t0
     model = _backend(args.backend, ds.labels).fit(source[: args.train_size])
     shards, cluster, client = None, None, None

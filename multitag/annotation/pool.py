@@ -6,10 +6,12 @@ oracle (gold labels in a simulation, people in a real loop) returned.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from multitag.data.packed import PackedSentences, packed
 from multitag.data.sentence import Corpus, Sentence
 from multitag.errors import MultitagError
 
@@ -76,23 +78,62 @@ class RevealStats:
         return self
 
 
+class RevealMask(Sequence[np.ndarray]):
+    """The iteration at which each pool token was revealed (``-1``: not yet), one flat array over
+    the pool's tokens; ``mask[i]`` is sentence ``i``'s part of it (a view: writing to it writes
+    the mask)."""
+
+    def __init__(self, offsets: np.ndarray):
+        self.offsets = offsets
+        self.flat = np.full(int(offsets[-1]), -1, dtype=np.int32)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self.flat[self.offsets[i]:self.offsets[i + 1]]
+
+
 class Pool:
     """Sentences to annotate with a per-token reveal mask.
 
+    The pool's text is held packed (:class:`~multitag.data.packed.PackedSentences`: token ids, not
+    Python objects per token), and so are the revealed tags and the mask: a pool of a million
+    sentences costs arrays, not objects.
+
     Attributes
     ----------
-    sentences : list of Sentence, tags hidden
-    revealed_at : list of int arrays (n_i,): iteration at which each token was revealed, -1 if not yet
+    sentences : sequence of Sentence, tags hidden (made when asked for)
+    revealed_at : :class:`RevealMask`: ``revealed_at[i]`` is an int array (n_i,), the iteration at
+        which each token was revealed, -1 if not yet
     """
 
-    def __init__(self, sentences: Sequence[Sentence]):
-        self.sentences: list[Sentence] = [s.unlabeled() for s in sentences]
-        self._tags: list[list[str | None]] = [[None] * len(s) for s in self.sentences]
-        self.revealed_at: list[np.ndarray] = [np.full(len(s), -1, dtype=np.int32) for s in self.sentences]
-        self.lengths = np.array([len(s) for s in self.sentences], dtype=np.int64)
+    def __init__(self, sentences: Iterable[Sentence]):
+        self.sentences: PackedSentences = packed(sentences, tags=False)
+        self.lengths = self.sentences.lengths.astype(np.int64)
+        self._offsets = self.sentences.offsets
+        self.revealed_at = RevealMask(self._offsets)
+        self._tag_ids = np.full(self.sentences.n_tokens, -1, dtype=np.int16)   # revealed tags
+        self._labels: list[str] = []
+        self._label_ids: dict[str, int] = {}
         self._n_revealed = np.zeros(len(self.sentences), dtype=np.int64)
-        self.index = {s.id: i for i, s in enumerate(self.sentences) if s.id is not None}
         self._rejected: dict[int, list[tuple[int, int, str]]] = {}
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Pool position of each sentence id."""
+        return {sid: i for i, sid in enumerate(self.sentences.ids) if sid is not None}
+
+    def _tag_id(self, tag: str) -> int:
+        k = self._label_ids.get(tag)
+        if k is None:
+            if len(self._labels) >= np.iinfo(np.int16).max:
+                raise MultitagError(f"more than {len(self._labels)} distinct tags revealed in one pool")
+            k = self._label_ids[tag] = len(self._labels)
+            self._labels.append(tag)
+        return k
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -125,7 +166,9 @@ class Pool:
         return np.flatnonzero(self._n_revealed > 0)
 
     def tags(self, i: int) -> tuple[str | None, ...]:
-        return tuple(self._tags[i])
+        labels = self._labels
+        return tuple([None if k < 0 else labels[k]
+                      for k in self._tag_ids[self._offsets[i]:self._offsets[i + 1]].tolist()])
 
     def reveal(self, annotations: Iterable[Annotation], iteration: int) -> RevealStats:
         """Record annotations; tokens revealed before keep their first iteration."""
@@ -140,12 +183,13 @@ class Pool:
             if self._n_revealed[a.sentence] == 0 and a.tokens:
                 stats.sentences += 1
             mask = self.revealed_at[a.sentence]
+            tag_ids = self._tag_ids[self._offsets[a.sentence]:self._offsets[a.sentence + 1]]
             for t, tag in zip(a.tokens, a.tags):
                 if not 0 <= t < len(mask):
                     raise MultitagError(f"annotation of sentence {a.sentence}: token {t} out of range")
                 if mask[t] < 0:
                     mask[t] = iteration
-                    self._tags[a.sentence][t] = tag
+                    tag_ids[t] = self._tag_id(tag)
                     self._n_revealed[a.sentence] += 1
                     stats.tokens += 1
         return stats
@@ -171,5 +215,5 @@ class Pool:
         """Sentences with feedback (revealed tokens or rejections; or ``indices``) with their revealed
         tags, ``None`` where not revealed, and their rejections."""
         idx = self.with_feedback() if indices is None else indices
-        return Corpus((replace(self.sentences[i], tags=tuple(self._tags[i]), rejected=self.rejections(i))
+        return Corpus((replace(self.sentences[i], tags=self.tags(i), rejected=self.rejections(i))
                        for i in idx), name="labeled")

@@ -15,6 +15,7 @@ from multitag.data.brat import is_brat_folder
 from multitag.data.columns import ColumnLayout
 from multitag.data.hf import is_arrow_folder
 from multitag.data.layout import EXPECTED_NAMES, SPLITS, one_file_per_split, split_claims, unrecognised_files
+from multitag.data.packed import packed_corpus
 from multitag.data.read_options import ReadOptions
 from multitag.data.schemes import normalize_scheme
 from multitag.data.sentence import Corpus, sort_labels
@@ -210,7 +211,7 @@ def read_split(name: str, source: SourceFile, given: str | None, target: str | N
                      n_unannotated=sum(t is None for s in sentences for t in s.tags), encoding=read.encoding,
                      layout=read.layout, n_comments=read.n_comments, n_repaired=n_repaired,
                      warnings=tuple(read.warnings))
-    return Corpus(sentences, name=name), info
+    return packed_corpus(sentences, name=name), info
 
 
 def _split_files(path: str | None, explicit: dict[str, str], single_file_as: str = "train",

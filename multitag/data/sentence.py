@@ -74,11 +74,22 @@ class Sentence:
 
 
 class Corpus(Sequence[Sentence]):
-    """An ordered, immutable collection of sentences."""
+    """An ordered, immutable collection of sentences.
+
+    ``sentences`` may be :class:`~multitag.data.packed.PackedSentences` (token-id arrays, the form
+    data sets are read into): the corpus then holds them packed and makes a sentence when asked.
+    """
 
     def __init__(self, sentences: Iterable[Sentence] = (), *, name: str | None = None):
-        self._sentences: tuple[Sentence, ...] = tuple(sentences)
+        # packed sentences are held as they are (they are immutable); anything else as a tuple
+        self._sentences: Sequence[Sentence] = (sentences if getattr(sentences, "is_packed", False)
+                                               else tuple(sentences))
         self.name = name
+
+    @property
+    def storage(self) -> Sequence[Sentence]:
+        """The sentences as held (a tuple, or :class:`~multitag.data.packed.PackedSentences`)."""
+        return self._sentences
 
     @overload
     def __getitem__(self, i: int) -> Sentence: ...
@@ -101,18 +112,30 @@ class Corpus(Sequence[Sentence]):
 
     @property
     def n_tokens(self) -> int:
-        return sum(len(s) for s in self._sentences)
+        held = self._sentences
+        if not isinstance(held, tuple):
+            return held.n_tokens  # type: ignore[attr-defined]
+        return sum(len(s) for s in held)
 
     def subset(self, indices: Iterable[int]) -> "Corpus":
-        return Corpus((self._sentences[i] for i in indices), name=self.name)
+        held = self._sentences
+        if not isinstance(held, tuple):
+            return Corpus(held.subset(indices), name=self.name)  # type: ignore[attr-defined]
+        return Corpus((held[i] for i in indices), name=self.name)
 
     def labels(self) -> list[str]:
         """Sorted set of the tags that occur (``None`` excluded), ``O`` first."""
-        return sort_labels({t for s in self._sentences for t in s.tags if t is not None})
+        held = self._sentences
+        if not isinstance(held, tuple):
+            return sort_labels(held.tag_set())  # type: ignore[attr-defined]
+        return sort_labels({t for s in held for t in s.tags if t is not None})
 
     @property
     def has_pos(self) -> bool:
-        return bool(self._sentences) and all(s.pos is not None for s in self._sentences)
+        held = self._sentences
+        if not isinstance(held, tuple):
+            return held.all_have_pos  # type: ignore[attr-defined]
+        return bool(held) and all(s.pos is not None for s in held)
 
 
 def sort_labels(labels: Iterable[str]) -> list[str]:

@@ -72,7 +72,7 @@ class Simulation:
         self.make_backend = make_backend
         self.on_iteration = on_iteration
         self.progress = progress or (lambda phase: None)
-        self.gold, self.valid_set = split_valid_from_pool(list(data.train), protocol.valid, spec.seed)
+        self.gold, self.valid_set = split_valid_from_pool(data.train, protocol.valid, spec.seed)
         self.pool = Pool(self.gold)
         self.oracle = SimulationOracle(self.gold, scheme=data.scheme)
         self.eval_corpus = data.split(protocol.eval_split)
@@ -265,8 +265,8 @@ class Simulation:
 def run_reference(name: str, data: Dataset, protocol: Protocol, make_backend: Callable[[str, int], Tagger],
                   seed: int = 0) -> ReferenceRecord:
     """Train ``name`` once on the whole pool (every gold tag) and evaluate: the full-data F1."""
-    gold, valid_set = split_valid_from_pool(list(data.train), protocol.valid, seed)
-    dev = data.dev if protocol.valid.kind == "dev" else (Corpus(valid_set) if valid_set else None)
+    gold, valid_set = split_valid_from_pool(data.train, protocol.valid, seed)
+    dev = data.dev if protocol.valid.kind == "dev" else (Corpus(valid_set) if len(valid_set) else None)
     model = make_backend(name, seed)
     model.observe_unlabeled([s.unlabeled() for s in gold])
     t0 = time.perf_counter()

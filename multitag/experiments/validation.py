@@ -47,14 +47,16 @@ def parse_validation(text: str, what: str = "--valid") -> Validation:
     return Validation(kind, value / 100)
 
 
-def split_valid_from_pool(sentences: Sequence[Sentence], valid: Validation, seed: int) -> tuple[list[Sentence], list[Sentence]]:
-    """(pool, validation) when validation is a fraction of the pool, else (all, [])."""
+def split_valid_from_pool(sentences: Corpus, valid: Validation, seed: int) -> tuple[Corpus, Corpus]:
+    """(pool, validation) when validation is a fraction of the pool, else (all, empty); a packed
+    corpus gives packed parts."""
     if valid.kind != "pool":
-        return list(sentences), []
+        return sentences, Corpus([], name="valid")
     rng = np.random.default_rng([seed, 0, VALID])
     k = max(1, int(round(len(sentences) * valid.fraction)))
-    chosen = set(rng.choice(len(sentences), size=k, replace=False).tolist())
-    return [s for i, s in enumerate(sentences) if i not in chosen], [sentences[i] for i in sorted(chosen)]
+    chosen = np.zeros(len(sentences), dtype=bool)
+    chosen[rng.choice(len(sentences), size=k, replace=False)] = True
+    return sentences.subset(np.flatnonzero(~chosen)), sentences.subset(np.flatnonzero(chosen))
 
 
 def validation_for(valid: Validation, *, iteration: int, seed: int, pool: Pool, gold: Sequence[Sentence],

@@ -139,7 +139,7 @@ def test_the_seed_query_of_a_streamed_project_picks_what_the_replayed_pool_picks
         learner, rows = replay(p)                          # the pool as every later round builds it
         expected = learner.initial_queries(InitialSize(tokens=300), get_initial_selection(initial))
         stored = StoredPool(p.store)
-        assert list(stored.sentences) == learner.pool.sentences
+        assert list(stored.sentences) == list(learner.pool.sentences)
         assert [stored.sentences[i] for i in (0, 17, len(rows) - 1)] == [learner.pool.sentences[i] for i in (0, 17, len(rows) - 1)]
         assert stored.n_tokens == learner.pool.n_tokens and list(stored.lengths) == list(learner.pool.lengths)
 
