@@ -1,5 +1,6 @@
-"""Benchmark: ``multitag project init`` of a large plain-text file and a first ``project query``
-(the seed set), in seconds and peak resident memory.
+"""Benchmark: ``multitag project init`` of a large plain-text file, a first ``project query``
+(the seed set) and a second one (a model trained on the answers scores the pool), in seconds and
+peak resident memory.
 
 For each N: write N sentences (one per line) under ``--work`` from CoNLL-2003's training
 sentences, read in place; every copy of the training set after the first appends its copy number
@@ -10,7 +11,13 @@ duplicates of the same lines. Then run, each as a subprocess of its own (peak RS
 1. ``multitag project init P --text FILE --labels PER,LOC,ORG,MISC`` (spaCy's tokenizer, the default);
 2. ``multitag project query P --budget 500 --format jsonl --out batch.jsonl`` (the seed set);
 3. ``multitag serve``'s queue on P (:class:`multitag.serve.queue.AnnotationQueue`, as the page
-   calls it): an annotator's first task, then the queue's status three times.
+   calls it): an annotator's first task, then the queue's status three times;
+4. ``multitag project import P answers.jsonl``: the seed batch answered by a scripted annotator
+   (a capitalised token after the first is part of a MISC entity, every other token is ``O``:
+   what is measured is the memory and time of a round, not the model's quality);
+5. ``multitag project query P --budget 500``: the store replayed into the pool, the project's model
+   (the CRF with its defaults, word clusters from the whole pool included) trained on the answers,
+   the pool pass over every sentence, the selection.
 
 Prints a markdown table (N, step, seconds, peak RSS MB, store MB) and writes JSON.
 
@@ -64,6 +71,20 @@ def write_text(sentences: list[list[str]], n: int, path: str) -> None:
             fh.write(" ".join(tokens) + "\n")
 
 
+def scripted_answers(batch: str, out: str) -> None:
+    """Answer every token of a JSONL batch: capitalised tokens after the first are MISC, the rest O."""
+    with open(batch, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as g:
+        for line in f:
+            d = json.loads(line)
+            tags, inside = [], False
+            for j, t in enumerate(d["tokens"]):
+                entity = j > 0 and t[:1].isupper()
+                tags.append(("I-MISC" if inside else "B-MISC") if entity else "O")
+                inside = entity
+            d["tags"], d["annotator"] = tags, "bench"
+            g.write(json.dumps(d, ensure_ascii=False) + "\n")
+
+
 def timed(cmd: list[str]) -> tuple[float, float]:
     """Run ``cmd`` (its output into a temporary file); its wall seconds and peak RSS in MB. Fails
     loudly when it fails."""
@@ -105,10 +126,19 @@ def main() -> None:
         with open(batch, encoding="utf-8") as fh:
             tasks = sum(1 for _ in fh)
         s_queue, mb_queue = timed([sys.executable, "-c", QUEUE, project])
+        answers = os.path.join(args.work, f"answers-{n}.jsonl")
+        scripted_answers(batch, answers)
+        s_import, mb_import = timed(multitag + ["project", "import", project, answers])
+        second = os.path.join(args.work, f"batch2-{n}.jsonl")
+        s_model, mb_model = timed(multitag + ["project", "query", project, "--budget", str(args.budget), "--format",
+                                              "jsonl", "--out", second, "--quiet"])
+        with open(second, encoding="utf-8") as fh:
+            model_tasks = sum(1 for _ in fh)
         rows.append({"sentences": n, "text_mb": os.path.getsize(text) / 2**20, "store_mb": store_mb,
                      "init_seconds": s_init, "init_peak_rss_mb": mb_init, "query_seconds": s_query,
                      "query_peak_rss_mb": mb_query, "seed_tasks": tasks, "queue_seconds": s_queue,
-                     "queue_peak_rss_mb": mb_queue})
+                     "queue_peak_rss_mb": mb_queue, "import_seconds": s_import, "import_peak_rss_mb": mb_import,
+                     "model_query_seconds": s_model, "model_query_peak_rss_mb": mb_model, "model_tasks": model_tasks})
         shutil.rmtree(project, ignore_errors=True)
         os.remove(text)
     print("| sentences | step | seconds | peak RSS MB | store MB |")
@@ -120,6 +150,10 @@ def main() -> None:
               f"{r['query_seconds']:.1f} | {r['query_peak_rss_mb']:.0f} | |")
         print(f"| {r['sentences']:,} | `serve` queue: a first task, 3 statuses | {r['queue_seconds']:.1f} | "
               f"{r['queue_peak_rss_mb']:.0f} | |")
+        print(f"| {r['sentences']:,} | `project import` of the answered seed set | {r['import_seconds']:.1f} | "
+              f"{r['import_peak_rss_mb']:.0f} | |")
+        print(f"| {r['sentences']:,} | second `project query` (CRF trained, whole pool scored, {r['model_tasks']} tasks) | "
+              f"{r['model_query_seconds']:.1f} | {r['model_query_peak_rss_mb']:.0f} | |")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump({"machine": platform.platform(), "cpus": os.cpu_count(), "budget": args.budget, "rows": rows}, fh,

@@ -252,7 +252,7 @@ class ActiveLearner:
         sizes = self.pool.lengths[cand]
         request = ScoreRequest(self.strategy, self.level.token_level, self.mc_samples, self.mc_mode)
         t0 = time.perf_counter()
-        scored = sharded_scores(model, request, lambda m: [self.pool.sentences[i] for i in cand[m]],
+        scored = sharded_scores(model, request, lambda m: self.pool.sentences.subset(cand[m]),
                                 sizes - revealed, sizes, self.settings.shard_size, self.shards)
         if scored is None:
             return self.strategy, None

@@ -22,7 +22,7 @@ order shards run.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
@@ -67,12 +67,20 @@ class ScoreRequest:
 
 @dataclass
 class Shard:
-    """One shard: ``members`` are positions into the round's candidates, in the order scored."""
+    """One shard: ``members`` are positions into the round's candidates, in the order scored;
+    ``sentences`` their text (a packed subset of the pool: its sentence objects are made while the
+    shard is scored, and dropped with it)."""
 
     members: np.ndarray
-    sentences: list[Sentence]
+    sentences: Sequence[Sentence]
     lengths: np.ndarray     # tokens still to annotate (the budget cost)
     sizes: np.ndarray       # tokens
+
+    def shippable(self) -> "Shard":
+        """The shard as it travels to another process: packed sentences over a string table of
+        their own strings only (not the whole pool's)."""
+        compact = getattr(self.sentences, "compact", None)
+        return self if compact is None else replace(self, sentences=compact())
 
 
 @dataclass
@@ -184,7 +192,7 @@ class ScoredStrategy(ScoringStrategy):
         return self._scores, self._offsets
 
 
-def sharded_scores(model: Any, request: ScoreRequest, sentences: Callable[[np.ndarray], list[Sentence]],
+def sharded_scores(model: Any, request: ScoreRequest, sentences: Callable[[np.ndarray], Sequence[Sentence]],
                    lengths: np.ndarray, sizes: np.ndarray, shard_size: int,
                    runner: ShardRunner | None = None) -> ScoredStrategy | None:
     """Plan the shards of a pass over candidates of ``sizes`` tokens (``lengths`` still to annotate;

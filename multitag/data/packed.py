@@ -210,6 +210,21 @@ class PackedSentences(Sequence[Sentence]):
                           lines=self._lines[idx], has_pos=self._has_pos[idx],
                           ids=[self.ids[i] for i in idx.tolist()], rejected=rejected)
 
+    def compact(self) -> "PackedSentences":
+        """The same sentences over a string table of their own strings only (what a shard of a
+        big pool ships to another process: not the whole pool's table)."""
+        used = [self.token_ids, self._pos[self._pos >= 0]]
+        if self._tags is not None:
+            used.append(self._tags[self._tags >= 0])
+        keep = np.unique(np.concatenate(used)) if len(self.token_ids) else np.zeros(0, dtype=np.int64)
+        remap = np.full(len(self.strings) + 1, _NONE, dtype=np.int32)   # the last slot maps -1 to -1
+        remap[keep] = np.arange(len(keep), dtype=np.int32)
+        table = StringTable()
+        table.strings = [self.strings[j] for j in keep.tolist()]
+        table.freeze()
+        return self._view(self, table=table, token_ids=remap[self.token_ids], pos_ids=remap[self._pos],
+                          tag_ids=None if self._tags is None else remap[self._tags])
+
     def nbytes(self) -> int:
         """Bytes held by the arrays (not the string table)."""
         arrays = [self.token_ids, self._pos, self.offsets, self._lines, self._has_pos]

@@ -93,7 +93,8 @@ class DaskShards:
     @staticmethod
     def _run(client: Any, shipped: ShippedModel, request: ScoreRequest, shards: Sequence[Shard]) -> list[ShardScores]:
         model_future = client.scatter(shipped, broadcast=True, hash=False)
-        futures = client.map(score_shard_on_worker, list(shards), shipped=model_future, request=request, pure=False)
+        futures = client.map(score_shard_on_worker, [s.shippable() for s in shards], shipped=model_future,
+                             request=request, pure=False)
         try:
             return client.gather(futures)
         finally:

@@ -10,7 +10,7 @@ from multitag.data.sentence import Sentence
 from multitag.project import formats
 from multitag.project.models import load_model
 from multitag.project.opened import OpenedProject
-from multitag.project.store import QueryRow, SentenceRow
+from multitag.project.store import QueryRow
 
 
 def confidence(pred: Prediction) -> float:
@@ -18,15 +18,15 @@ def confidence(pred: Prediction) -> float:
     return float(math.exp(min(0.0, pred.logprob)))
 
 
-def round_tasks(p: OpenedProject, round_id: int, rows: list[SentenceRow] | None = None) -> list[formats.Task]:
+def round_tasks(p: OpenedProject, round_id: int) -> list[formats.Task]:
     """The tasks of a round, one per sentence in the order first asked, with the pre-annotation
-    of the round's model (none for the seed set). ``rows``: the pool's rows when they are at hand;
-    else only the round's sentences are read from the store."""
+    of the round's model (none for the seed set); only the round's sentences are read from the
+    store."""
     rnd = p.store.rounds.get(round_id)
     grouped: dict[int, list[QueryRow]] = {}
     for q in p.store.queries.of_round(round_id):
         grouped.setdefault(q.sentence_id, []).append(q)
-    by_id = {r.id: r for r in rows} if rows is not None else p.store.text.sentences_with_ids(grouped)
+    by_id = p.store.text.sentences_with_ids(grouped)
     model = None
     model_name = None
     if rnd.model_id is not None:
@@ -48,11 +48,11 @@ def round_tasks(p: OpenedProject, round_id: int, rows: list[SentenceRow] | None 
     return tasks
 
 
-def write_round(p: OpenedProject, round_id: int, rows: list[SentenceRow] | None, fmt: str, out: str,
+def write_round(p: OpenedProject, round_id: int, fmt: str, out: str,
                 say: Callable[[str], None], *, reused: bool) -> dict:
     """Write the round's tasks to ``out``; what was written."""
     say("writing the batch")
-    tasks = round_tasks(p, round_id, rows)
+    tasks = round_tasks(p, round_id)
     formats.module(fmt).write_tasks(tasks, out)
     rnd = p.store.rounds.get(round_id)
     asked = sum(len(t.ref.asked) for t in tasks)

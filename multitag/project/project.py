@@ -46,7 +46,8 @@ class Project(OpenedProject):
     def learner(self):
         """The pool and learner with every current annotation taught, round by round.
 
-        Returns (learner, sentences) where ``sentences[i]`` is the row of pool sentence ``i``.
+        Returns (learner, rows) where ``rows[i]`` is the store row of pool sentence ``i`` (read from
+        the store when asked for: while the project is open).
         """
         return replay.replay(self)
 
@@ -65,16 +66,16 @@ class Project(OpenedProject):
         """Choose about ``budget`` tokens to annotate and write them as a batch to ``out``."""
         formats.module(fmt)
         say = progress or (lambda phase: None)
-        round_id, reused, rows = self.choose_round(budget, progress=say)
-        return batches.write_round(self, round_id, rows, fmt, out, say, reused=reused)
+        round_id, reused = self.choose_round(budget, progress=say)
+        return batches.write_round(self, round_id, fmt, out, say, reused=reused)
 
     def choose_round(self, budget: int, *, progress: Callable[[str], None] | None = None,
-                     reuse: bool = True) -> tuple[int, bool, list[SentenceRow]]:
+                     reuse: bool = True) -> tuple[int, bool]:
         """See :func:`.round_choice.choose_round`."""
         return round_choice.choose_round(self, budget, progress=progress, reuse=reuse)
 
-    def round_tasks(self, round_id: int, rows: list[SentenceRow] | None = None) -> list[formats.Task]:
-        return batches.round_tasks(self, round_id, rows)
+    def round_tasks(self, round_id: int) -> list[formats.Task]:
+        return batches.round_tasks(self, round_id)
 
     # ------------------------------------------------------------------ answers
     def import_file(self, path: str, *, fmt: str | None = None, snap: bool = False) -> dict:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
+
+import numpy as np
 
 from multitag import registry
 from multitag.annotation.levels import unasked_level
 from multitag.annotation.pool import Annotation, Pool
-from multitag.data.sentence import Sentence
 from multitag.loop import ActiveLearner
 from multitag.project.opened import OpenedProject
 from multitag.project.settings import Settings
-from multitag.project.store import SentenceRow, Store
+from multitag.project.stored_pool import StoredRows, pool_sentence
+from multitag.project.store import Store
 from multitag.strategies import get_strategy
 
 
@@ -30,15 +33,28 @@ def make_backend(settings: Settings):
     return registry.create(settings.backend, labels=settings.labels, seed=settings.seed, **settings.params)
 
 
-def replay(p: OpenedProject) -> tuple[ActiveLearner, list[SentenceRow]]:
+def replay(p: OpenedProject) -> tuple[ActiveLearner, StoredRows]:
     """The pool and learner with every current annotation taught, round by round.
 
-    Returns (learner, sentences) where ``sentences[i]`` is the row of pool sentence ``i``.
+    Returns (learner, rows) where ``rows[i]`` is the store row of pool sentence ``i`` (read from the
+    store when asked for). The store's sentences stream into the pool's packed arrays in batches,
+    so replaying a million-sentence project holds no row or sentence object per sentence.
     """
     s = p.settings
-    rows = p.store.text.sentences()
-    index = {r.id: i for i, r in enumerate(rows)}
-    pool = Pool([Sentence(r.tokens, None, r.pos, id=str(r.id)) for r in rows])
+    ids = array("q")
+
+    def stored_sentences():
+        for r in p.store.text.iter_sentences():
+            ids.append(r.id)
+            yield pool_sentence(r)
+
+    pool = Pool(stored_sentences())
+    ids = np.frombuffer(ids, dtype=np.int64).copy()
+    rows = StoredRows(p.store, ids)
+
+    def position(sentence_id: int) -> int:     # the store reads sentences in id order
+        return int(np.searchsorted(ids, sentence_id))
+
     learner = ActiveLearner(pool, make_backend(s), get_strategy(s.strategy), s.learner, scheme="IOB2", seed=s.seed)
     queries = p.store.queries.by_id()
     by_round: dict[int, dict[tuple, list]] = {}
@@ -48,16 +64,16 @@ def replay(p: OpenedProject) -> tuple[ActiveLearner, list[SentenceRow]]:
     for round_id in sorted(by_round):
         answers = []
         for key, group in by_round[round_id].items():
-            i = index[group[0].sentence_id]
+            i = position(group[0].sentence_id)
             toks = tuple(a.token for a in group)
             tags = tuple(a.tag for a in group)
             if key[0] == "q":
                 q = queries[key[1]]
                 answers.append(Annotation(i, toks, tags, asked=tuple(q.tokens), unit=q.unit))
             else:
-                whole = len(toks) == len(rows[i].tokens)
+                whole = len(toks) == pool.lengths[i]
                 answers.append(Annotation(i, toks, tags, asked=toks, unit=unasked_level(whole)))
         learner.teach(answers, round_id)
     for sentence_id, start, end, label in p.store.decisions.rejections():   # teach mode: "not this type here"
-        pool.reject(index[sentence_id], start, end, label)
+        pool.reject(position(sentence_id), start, end, label)
     return learner, rows

@@ -16,7 +16,7 @@ from multitag.project.importer import now
 from multitag.project.models import clean_orphan_models, evaluate_on_gold, load_model, save_new_model
 from multitag.project.opened import OpenedProject
 from multitag.project.replay import labeled_hash, make_backend, replay
-from multitag.project.store import SentenceRow, Store
+from multitag.project.store import Store
 from multitag.project.stored_pool import StoredPool
 from multitag.strategies import get_strategy
 
@@ -24,10 +24,9 @@ QUERY_LOCK = ".query.lock"
 
 
 def choose_round(p: OpenedProject, budget: int, *, progress: Callable[[str], None] | None = None,
-                 reuse: bool = True) -> tuple[int, bool, list[SentenceRow] | None]:
+                 reuse: bool = True) -> tuple[int, bool]:
     """Retrain when the labeled set changed, choose about ``budget`` tokens to annotate, and
-    record the round. Returns (round id, whether an unanswered round was reused, the pool's sentence
-    rows when the store was replayed, else ``None``).
+    record the round. Returns (round id, whether an unanswered round was reused).
 
     While nothing is annotated, the round is the seed set (whole sentences by the project's
     initial selection, no model), chosen from a :class:`~.stored_pool.StoredPool`: the pool's ids
@@ -44,15 +43,14 @@ def choose_round(p: OpenedProject, budget: int, *, progress: Callable[[str], Non
         labeled = labeled_hash(p.store)
         reused = reusable_round(p.store, labeled, budget) if reuse else None
         if reused is not None:
-            return reused, True, None
+            return reused, True
         if p.store.annotations.count_current() == 0:
             say("choosing the seed set")
             pool = StoredPool(p.store)
             queries = seed_queries(p, pool, budget)
             timings = {"train_seconds": None, "predict_seconds": None, "select_seconds": None}
-            return record_round(p, "seed", budget, labeled, queries, pool.ids, timings, None, None, None), False, None
-        round_id, rows = _query_round(p, budget, labeled, say)
-        return round_id, False, rows
+            return record_round(p, "seed", budget, labeled, queries, pool.ids, timings, None, None, None), False
+        return _query_round(p, budget, labeled, say), False
 
 
 def seed_queries(p: OpenedProject, pool: StoredPool, budget: int) -> list[Query]:
@@ -64,7 +62,7 @@ def seed_queries(p: OpenedProject, pool: StoredPool, budget: int) -> list[Query]
     return learner.initial_queries(InitialSize(tokens=budget), get_initial_selection(s.initial, model=s.initial_lm))
 
 
-def _query_round(p: OpenedProject, budget: int, labeled: str, say: Callable[[str], None]) -> tuple[int, list[SentenceRow]]:
+def _query_round(p: OpenedProject, budget: int, labeled: str, say: Callable[[str], None]) -> int:
     """A round chosen by the model (trained on the labeled set when no model was): the store
     replayed into the learner's pool."""
     learner, rows = replay(p)
@@ -90,8 +88,7 @@ def _query_round(p: OpenedProject, budget: int, labeled: str, say: Callable[[str
     if new_model is not None:
         say("saving the model")
         model_path = save_new_model(p, new_model[0])
-    ids = [r.id for r in rows]
-    return record_round(p, "query", budget, labeled, batch.queries, ids, timings, model_row, new_model, model_path), rows
+    return record_round(p, "query", budget, labeled, batch.queries, rows.ids, timings, model_row, new_model, model_path)
 
 
 def reusable_round(store: Store, labeled: str, budget: int) -> int | None:

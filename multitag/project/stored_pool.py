@@ -21,27 +21,35 @@ def pool_sentence(row: SentenceRow) -> Sentence:
     return Sentence(row.tokens, None, row.pos, id=str(row.id)).unlabeled()
 
 
-class StoredSentences(Sequence[Sentence]):
-    """The pool's sentences, read from the store when asked for (none are kept)."""
+class StoredRows(Sequence[SentenceRow]):
+    """The pool's store rows, read from the store when asked for (none are kept): ``rows[i]`` is
+    the row of pool sentence ``i``, by its store id ``ids[i]``; iterating reads the store in order,
+    in batches."""
 
     def __init__(self, store: Store, ids: np.ndarray):
         self.store = store
         self.ids = ids
 
+    def _item(self, row: SentenceRow):
+        return row
+
     def __len__(self) -> int:
         return len(self.ids)
-
-    def untouched(self) -> np.ndarray:
-        """Every sentence (nothing is revealed)."""
-        return np.arange(len(self.ids))
 
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[k] for k in range(*i.indices(len(self)))]
-        return pool_sentence(self.store.text.sentence(int(self.ids[i])))
+        return self._item(self.store.text.sentence(int(self.ids[i])))
 
-    def __iter__(self) -> Iterator[Sentence]:
-        return (pool_sentence(r) for r in self.store.text.iter_sentences())
+    def __iter__(self) -> Iterator:
+        return (self._item(r) for r in self.store.text.iter_sentences())
+
+
+class StoredSentences(StoredRows):
+    """The pool's sentences (as the replayed pool holds them), read from the store when asked for."""
+
+    def _item(self, row: SentenceRow) -> Sentence:
+        return pool_sentence(row)
 
 
 class StoredPool:

@@ -113,11 +113,12 @@ def test_two_shells_importing_and_querying_at_once(tmp_path):
             g.write(json.dumps(d) + "\n")
     with Project(path) as p:
         p.import_file(str(seed_answers))
-        learner, rows = p.learner()
+        learner, rows = p.learner()      # rows read from the store: while it is open
         untouched = [i for i in range(len(rows)) if learner.pool.revealed_counts()[i] == 0]
+        tokens = {i: rows[i]["tokens"] for i in untouched[:30]}
     # a hand-annotated file of 30 other sentences, imported while the query trains
     hand = tmp_path / "hand.conll"
-    hand.write_text("".join("".join(f"{t} {g}\n" for t, g in zip(rows[i]["tokens"], by_tokens[tuple(rows[i]["tokens"])]))
+    hand.write_text("".join("".join(f"{t} {g}\n" for t, g in zip(tokens[i], by_tokens[tuple(tokens[i])]))
                             + "\n" for i in untouched[:30]))
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     q = subprocess.Popen(_cli("query", path, "--budget", "800", "--format", "jsonl", "--out", str(tmp_path / "b.jsonl"),

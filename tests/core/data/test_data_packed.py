@@ -63,6 +63,20 @@ def test_packed_sentences_pickle_as_arrays():
     assert [_fields(s) for s in q] == [_fields(s) for s in SENTENCES]
 
 
+def test_a_compacted_subset_holds_only_its_own_strings_and_the_same_sentences():
+    p = PackedSentences(SENTENCES)
+    for idx in ([3, 1], [2], [0, 2, 3], []):
+        sub = p.subset(idx)
+        small = sub.compact()
+        assert [_fields(s) for s in small] == [_fields(SENTENCES[i]) for i in idx]
+        own = {t for i in idx for t in SENTENCES[i].tokens + (SENTENCES[i].pos or ()) + SENTENCES[i].tags if t}
+        assert set(small.strings) == own and len(small.strings) == len(own)
+        assert [_fields(s) for s in pickle.loads(pickle.dumps(small))] == [_fields(s) for s in small]
+    # what a shard ships: its own strings, not the whole pool's table
+    pool = PackedSentences([Sentence((f"w{k}", f"v{k}"), None) for k in range(2000)])
+    assert len(pickle.dumps(pool.subset([5]).compact())) * 20 < len(pickle.dumps(pool.subset([5])))
+
+
 def test_a_pool_holds_its_text_packed_and_its_reveals_flat():
     pool = Pool(SENTENCES)
     assert isinstance(pool.sentences, PackedSentences)

@@ -147,12 +147,52 @@ def test_the_seed_query_of_a_streamed_project_picks_what_the_replayed_pool_picks
             raise AssertionError("the seed set was chosen from a replayed pool")
 
         monkeypatch.setattr(round_choice, "replay", no_replay)
-        round_id, reused, pool_rows = p.choose_round(300)
-        assert not reused and pool_rows is None
+        round_id, reused = p.choose_round(300)
+        assert not reused
         chosen = p.store.queries.of_round(round_id)
         assert [(q.sentence_id, q.tokens) for q in chosen] == [(rows[q.sentence].id, list(q.tokens)) for q in expected]
-        assert p.round_tasks(round_id) == p.round_tasks(round_id, rows)    # tasks read from the store alone
-        assert p.choose_round(300)[:2] == (round_id, True)                # asked again: the same round
+        tasks = p.round_tasks(round_id)                                   # read from the store alone
+        assert [t.tokens for t in tasks] == [rows[t.ref.sentence - 1].tokens for t in tasks]
+        assert [t.ref.hash for t in tasks] == [rows[t.ref.sentence - 1].hash for t in tasks]
+        assert p.choose_round(300) == (round_id, True)                    # asked again: the same round
+
+
+def test_a_replayed_project_streams_the_store_into_the_packed_pool_and_reads_rows_when_asked(
+        tmp_path, count_backend, gold, monkeypatch):
+    """Later rounds replay the store: its sentences are read in batches into the pool's arrays
+    (never the whole pool as a list of rows), annotations land on the right pool sentences, and
+    the rows replay returns are read from the store by index."""
+    from multitag.project.store.text import TextTables
+
+    path = str(tmp_path / "pool.jsonl")
+    write_jsonl([s.unlabeled() for s in gold[:60]], path)
+    project = str(tmp_path / "p")
+    init_project(project, path, _settings(count_backend), batch_size=7)
+    batch, answers = str(tmp_path / "batch.jsonl"), str(tmp_path / "answers.jsonl")
+    by_tokens = {tuple(s.tokens): s.tags for s in gold[:60]}
+    with Project(project) as p:
+        p.query(120, fmt="jsonl", out=batch)
+        helpers.answer_jsonl(batch, answers, by_tokens)
+        p.import_file(answers)
+        everything = p.sentences()
+        annotated = sorted({a.sentence_id for a in p.store.annotations.current()})
+        assert annotated
+
+        def whole_list(self):
+            raise AssertionError("replay read the whole pool as a list of rows")
+
+        monkeypatch.setattr(TextTables, "sentences", whole_list)
+        reads = []
+        original = TextTables.iter_sentences
+        monkeypatch.setattr(TextTables, "iter_sentences", lambda self, batch=10_000: reads.append(batch) or original(self, batch))
+        learner, rows = replay(p)
+        assert reads == [10_000]
+        assert len(rows) == 60 and list(rows.ids) == [r.id for r in everything]
+        assert [rows[i] for i in (0, 33, 59)] == [everything[i] for i in (0, 33, 59)]
+        assert list(rows) == everything
+        assert [s.tokens for s in learner.pool.sentences] == [tuple(r.tokens) for r in everything]
+        assert list(learner.pool.touched()) == [sid - 1 for sid in annotated]
+        assert all(learner.pool.tags(sid - 1) == tuple(by_tokens[tuple(rows[sid - 1].tokens)]) for sid in annotated)
 
 
 def test_the_store_reads_the_pool_in_batches_and_sentences_by_id_in_chunks(tmp_path, count_backend):
