@@ -135,10 +135,11 @@ def plan_shards(groups: Sequence[np.ndarray] | None, n: int, shard_size: int) ->
 def score_shard(model: Any, request: ScoreRequest, shard: Shard) -> ShardScores:
     """The strategy's scores of one shard (computed wherever the shard runs)."""
     ctx = QueryContext(lengths=shard.lengths, sizes=shard.sizes, rng=NO_RANDOMNESS)
+    sentences = list(shard.sentences)    # made once for the shard (a backend may read each more than once)
     if "marginals" in request.needs:
-        ctx.predictions = model.predict(shard.sentences)
+        ctx.predictions = model.predict(sentences)
     if "samples" in request.needs:
-        ctx.samples = model.sample(shard.sentences, n_samples=request.mc_samples, mode=request.mc_mode)
+        ctx.samples = model.sample(sentences, n_samples=request.mc_samples, mode=request.mc_mode)
     strategy = request.strategy
     if request.token_level:
         scores, offsets = strategy.token_scores(ctx)
