@@ -2,22 +2,28 @@
 
 For each pool size (synthetic pools from CoNLL-2003, :mod:`synthetic_pool`), in a fresh process per
 size and mode so that peak RSS is that of the round: build the pool, train the acquisition model on
-``--train-size`` CoNLL training sentences, and make one round's query (MNLP, sentence level, 1% of
-the pool's tokens) with the pool pass in shards of ``size // 8`` sentences:
+``--train-size`` CoNLL training sentences, make a warm-up round on a small pool (imports and first
+calls paid once, as in a run, whose workers live for all its rounds), then time ``--repeat`` rounds'
+queries (MNLP, sentence level, 1% of the pool's tokens) with the pool pass in shards of
+``min(20000, max(1000, size // 8))`` sentences (20,000 is ``--shard-size``'s default):
 
 * ``sequential``: shard after shard in this process;
-* ``dask``: the shards as tasks on a 2-worker ``LocalCluster`` (1 thread each), the model shipped once.
+* ``dask1``: the shards as tasks on a 1-worker ``LocalCluster`` (1 thread), the model shipped once a round;
+* ``dask``: the same on 2 workers (1 thread each).
 
-Both modes must choose the same sentences (checked). The CRF's feature cache is switched off in
+Every mode must choose the same sentences (checked); a mode's time is the median of its rounds. The CRF's feature cache is switched off in
 every process (``cache.set_limit(0)``): each round then extracts every feature, the cost of a pool
 too big for any cache, the same at every size. Reported: seconds of the pool pass and of the
 selection, peak RSS of the driver and of each worker, the speed-up of 2 workers, and the exponent of
-a log-log fit of pool-pass seconds against pool size.
+a log-log fit of pool-pass seconds against pool size. The speed-up of 2 workers is given against 1
+worker (the same Dask path) and against the sequential pass.
 
 Usage (from the repository root)::
 
     nice -n 5 python benchmarks/pool_scaling.py [--sizes 14000,140000] [--backend crf]
-        [--rss-size 1000000] [--out benchmarks/results/pool_scaling.json]
+        [--repeat 3,1] [--rss-size 1000000] [--out benchmarks/results/pool_scaling.json]
+
+``--repeat`` gives the timed rounds per size (the last value for the remaining sizes).
 
 ``--rss-size N`` adds a sequential round on an N-sentence pool whose pass covers ``--rss-fraction``
 of it (``pool_subsample``): the peak RSS of holding a pool of that size through a round.
@@ -34,6 +40,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+#: the modes of each size, run in this order, and their names in the table
+MODES = {"sequential": "sequential", "dask1": "1 Dask worker", "dask": "2 Dask workers"}
 
 
 def _peak_rss_mb() -> float:
@@ -57,6 +65,12 @@ def _no_feature_cache() -> None:
     cache.set_limit(0)
 
 
+def _forget_shipped_models() -> None:
+    from multitag.experiments import executor_dask
+
+    executor_dask._shipped_models.clear()
+
+
 def one_round(args) -> dict:
     """The child: one round at one size in one mode; prints a JSON line."""
     sys.path.insert(0, HERE)
@@ -76,40 +90,56 @@ def one_round(args) -> dict:
     build = time.perf_counter() - t0
     model = _backend(args.backend, ds.labels).fit(source[: args.train_size])
     shards, cluster, client = None, None, None
-    if args.mode == "dask":
+    if args.mode in ("dask", "dask1"):
         import distributed
 
         from multitag.experiments.cluster import start_local_cluster
         from multitag.experiments.executor_dask import DaskShards
 
-        cluster = start_local_cluster(2, 1, dashboard_address="127.0.0.1:0")
+        n_workers = 2 if args.mode == "dask" else 1
+        cluster = start_local_cluster(n_workers, 1, dashboard_address="127.0.0.1:0")
         client = distributed.Client(cluster)
-        client.wait_for_workers(2, timeout=120)
+        client.wait_for_workers(n_workers, timeout=120)
         client.run(_no_feature_cache)
         shards = DaskShards(client)
-    learner = ActiveLearner(pool, model, get_strategy("mnlp"), seed=0, shard_size=max(1000, args.size // 8),
+    shard_size = min(20000, max(1000, args.size // 8))
+    warm = ActiveLearner(Pool(synthetic_sentences(2000, source, seed=2)), model, get_strategy("mnlp"), seed=0,
+                         shard_size=250, shards=shards)
+    warm.model = model
+    warm.query(100, iteration=1)
+    learner = ActiveLearner(pool, model, get_strategy("mnlp"), seed=0, shard_size=shard_size,
                             pool_subsample=args.subsample, shards=shards)
     learner.model = model
     budget = max(1, pool.n_tokens // 100)
-    t0 = time.perf_counter()
-    batch = learner.query(budget, iteration=1)
-    wall = time.perf_counter() - t0
+    walls, passes, selects, picks = [], [], [], set()
+    for _ in range(args.repeat):
+        if client is not None:   # each round ships a new model in a run: no worker holds this one yet
+            client.run(_forget_shipped_models)
+        t0 = time.perf_counter()
+        batch = learner.query(budget, iteration=1)
+        walls.append(time.perf_counter() - t0)
+        passes.append(learner.timings.get("predict_seconds", 0.0))
+        selects.append(learner.timings.get("select_seconds", 0.0))
+        picks.add(tuple(q.sentence for q in batch))
+    if len(picks) != 1:
+        raise SystemExit(f"size {args.size} {args.mode}: the repeated rounds chose different sentences")
     workers = {}
     if client is not None:
         workers = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         client.close()
         cluster.close()
-    picked = [q.sentence for q in batch]
+    picked = picks.pop()
     return {"size": args.size, "mode": args.mode, "backend": args.backend, "tokens": pool.n_tokens,
-            "subsample": args.subsample, "build_seconds": round(build, 2), "round_seconds": round(wall, 2),
-            "pass_seconds": round(learner.timings.get("predict_seconds", 0.0), 2),
-            "select_seconds": round(learner.timings.get("select_seconds", 0.0), 3),
+            "subsample": args.subsample, "shard_size": shard_size, "build_seconds": round(build, 2),
+            "round_seconds": round(float(np.median(walls)), 2),
+            "pass_seconds": round(float(np.median(passes)), 2), "pass_seconds_each": [round(x, 2) for x in passes],
+            "select_seconds": round(float(np.median(selects)), 3),
             "driver_rss_mb": round(_peak_rss_mb()), "worker_rss_mb": sorted(round(v) for v in workers.values()),
             "picked": len(picked), "picked_sha": int(np.int64(hash(tuple(picked)) & 0x7FFFFFFF))}
 
 
-def _child(size: int, mode: str, args, subsample=None) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--size", str(size), "--mode", mode,
+def _child(size: int, mode: str, args, subsample=None, repeat: int = 1) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", "--size", str(size), "--mode", mode, "--repeat", str(repeat),
            "--backend", args.backend, "--data", args.data, "--train-size", str(args.train_size)]
     if subsample is not None:
         cmd += ["--subsample", str(subsample)]
@@ -133,20 +163,23 @@ def main() -> None:
     ap.add_argument("--size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--mode", help=argparse.SUPPRESS)
     ap.add_argument("--subsample", type=float, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--repeat", default="3,1", help="timed rounds per size (comma-separated: per size, the last for the rest)")
     args = ap.parse_args()
     if args.child:
+        args.repeat = int(args.repeat)
         print(json.dumps(one_round(args)))
         return
     import numpy as np
 
     rows = []
-    for size in [int(s) for s in args.sizes.split(",")]:
-        for mode in ("sequential", "dask"):
-            rows.append(_child(size, mode, args))
+    sizes = [int(s) for s in args.sizes.split(",")]
+    repeats = [int(r) for r in args.repeat.split(",")]
+    for k, size in enumerate(sizes):
+        for mode in MODES:
+            rows.append(_child(size, mode, args, repeat=repeats[min(k, len(repeats) - 1)]))
             print(json.dumps(rows[-1]), flush=True)
-        seq, dsk = rows[-2], rows[-1]
-        if seq["picked_sha"] != dsk["picked_sha"]:
-            raise SystemExit(f"size {size}: 2 workers chose other sentences than the sequential pass")
+        if len({r["picked_sha"] for r in rows[-len(MODES):]}) != 1:
+            raise SystemExit(f"size {size}: the modes chose different sentences")
     if args.rss_size:
         rows.append(_child(args.rss_size, "sequential", args, subsample=args.rss_fraction))
         print(json.dumps(rows[-1]), flush=True)
@@ -154,16 +187,20 @@ def main() -> None:
     x = np.log([r["size"] for r in seq])
     y = np.log([r["pass_seconds"] for r in seq])
     exponent = float(np.polyfit(x, y, 1)[0]) if len(seq) >= 2 else None
-    lines = ["| pool sentences | tokens | mode | pool pass s | selection s | speed-up | driver peak RSS MB | worker peak RSS MB |",
-             "|---:|---:|---|---:|---:|---:|---:|---:|"]
+    lines = ["| pool sentences | tokens | shard | mode | pool pass s | selection s | 2 workers vs 1 | 2 workers vs sequential | driver peak RSS MB | worker peak RSS MB |",
+             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     by = {(r["size"], r["mode"], r["subsample"]): r for r in rows}
     for r in rows:
-        speed = ""
+        vs_one = vs_seq = ""
         if r["mode"] == "dask":
-            speed = f"{by[(r['size'], 'sequential', None)]['pass_seconds'] / r['pass_seconds']:.2f}x"
-        mode = r["mode"] + (f" (pass over {r['subsample']:.0%})" if r["subsample"] else "")
-        lines.append(f"| {r['size']:,} | {r['tokens']:,} | {mode} | {r['pass_seconds']:.1f} | {r['select_seconds']:.3f} | "
-                     f"{speed} | {r['driver_rss_mb']:,} | {', '.join(f'{v:,}' for v in r['worker_rss_mb']) or '-'} |")
+            vs_one = f"{by[(r['size'], 'dask1', None)]['pass_seconds'] / r['pass_seconds']:.2f}x"
+            vs_seq = f"{by[(r['size'], 'sequential', None)]['pass_seconds'] / r['pass_seconds']:.2f}x"
+        mode = MODES.get(r["mode"], r["mode"]) + (f" (pass over {r['subsample']:.0%})" if r["subsample"] else "")
+        if len(r.get("pass_seconds_each", [])) > 1:
+            mode += f", median of {len(r['pass_seconds_each'])}"
+        lines.append(f"| {r['size']:,} | {r['tokens']:,} | {r['shard_size']:,} | {mode} | {r['pass_seconds']:.1f} | "
+                     f"{r['select_seconds']:.3f} | {vs_one} | {vs_seq} | {r['driver_rss_mb']:,} | "
+                     f"{', '.join(f'{v:,}' for v in r['worker_rss_mb']) or '-'} |")
     table = "\n".join(lines)
     print(table)
     print(f"cost exponent of the pool pass (log-log fit, sequential): {exponent:.3f}" if exponent else "")

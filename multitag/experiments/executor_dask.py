@@ -93,9 +93,13 @@ class DaskShards:
     @staticmethod
     def _run(client: Any, shipped: ShippedModel, request: ScoreRequest, shards: Sequence[Shard]) -> list[ShardScores]:
         model_future = client.scatter(shipped, broadcast=True, hash=False)
-        futures = client.map(score_shard_on_worker, [s.shippable() for s in shards], shipped=model_future,
-                             request=request, pure=False)
+        futures = []
         try:
+            # each shard is made ready to travel just before it is submitted: the first shards are
+            # scored while the driver compacts the rest
+            for shard in shards:
+                futures.append(client.submit(score_shard_on_worker, shard.shippable(), shipped=model_future,
+                                             request=request, pure=False))
             return client.gather(futures)
         finally:
             client.cancel(futures + [model_future])
