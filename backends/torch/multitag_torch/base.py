@@ -75,6 +75,10 @@ class TorchTagger(Tagger):
     warm_lr : float or None
         The learning rate a warm fit starts at (None: ``lr``, or with ``warm_optimizer`` the
         previous fit's last rate); with ``warm_optimizer`` the optimiser's moments are kept.
+    warm_max_growth : float or None
+        A fit on more than this many times the sentences given to the fits since the last fit from
+        scratch (the training set grew that much, as in an AL run's first rounds) starts from
+        scratch instead of warm (None: every fit on a fitted model is warm).
     precision : str
         "fp32", "bf16", "fp16" (torch.autocast; gradient scaling for fp16) or "auto" (bf16 on a GPU that has it, else fp32).
     predict_batch_size : int
@@ -221,7 +225,8 @@ class TorchTagger(Tagger):
             raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
         check_ranges(self, {"warm_patience": at_least(1, optional=True),
                             "warm_replay": Range(low=0, high=1, optional=True), "warm_dev": at_least(1, optional=True),
-                            "warm_lr": Range(low=0, low_open=True, optional=True)})
+                            "warm_lr": Range(low=0, low_open=True, optional=True),
+                            "warm_max_growth": Range(low=1, optional=True)})
         P.resolve(self.precision, dev, lstm=True)
 
     def fit(self, train: Corpus, dev: Corpus | None = None) -> "TorchTagger":
@@ -229,15 +234,23 @@ class TorchTagger(Tagger):
 
         From scratch, or, with ``warm_start=True`` on a fitted model, from the current weights for
         at most ``incremental_epochs`` epochs (vocabularies and network unchanged; ``warm_patience``,
-        ``warm_replay``, ``warm_dev`` and ``warm_lr`` shape that fit).
+        ``warm_replay``, ``warm_dev`` and ``warm_lr`` shape that fit; past ``warm_max_growth`` the
+        fit is from scratch again).
         """
         self.check()
         self._check_trainable(train)
         with torch_threads(self.threads), seeded(self.seed, device=self.device):
             return self._fit(train, dev)
 
+    def _outgrown(self, train: Corpus) -> bool:
+        """Whether ``train`` holds more than ``warm_max_growth`` times the sentences fitted since
+        the last fit from scratch (their fingerprints, ``trained_``)."""
+        if self.warm_max_growth is None:
+            return False
+        return len(train) > self.warm_max_growth * max(1, len(getattr(self, "trained_", None) or ()))
+
     def _fit(self, train: Corpus, dev: Corpus | None) -> "TorchTagger":
-        warm = bool(self.warm_start) and getattr(self, "net_", None) is not None
+        warm = bool(self.warm_start) and getattr(self, "net_", None) is not None and not self._outgrown(train)
         rng = np.random.default_rng(self.seed)
         if warm:
             self._check_warm()

@@ -54,6 +54,7 @@ TRAINING = (
     Param("warm_replay", "float | None", None),
     Param("warm_dev", "int | None", None),
     Param("warm_lr", "float | None", None),
+    Param("warm_max_growth", "float | None", None),
     Param("precision", "str", "auto"),
     Param("predict_batch_size", "int", 64),
     Param("threads", "int | None", None),

@@ -177,6 +177,26 @@ def test_warm_lr_restarts_a_carried_optimiser_but_keeps_its_moments(monkeypatch)
     assert {int(s["step"]) for s in adam.optimizer_state_["state"].values()} == {next(iter(steps)) + n2}
 
 
+# ------------------------------------------------------------------ warm_max_growth
+def test_a_training_set_grown_past_warm_max_growth_is_fitted_from_scratch():
+    grown = _tagger(warm_start=True, incremental_epochs=1, warm_max_growth=2).fit(ROUND1, DEV)
+    grown.fit(ROUND2, DEV)                       # 50 sentences > 2 x the 20 fitted: from scratch
+    fresh = _tagger(warm_start=True, incremental_epochs=1).fit(ROUND2, DEV)
+    assert _same_weights(_weights(grown), _weights(fresh))
+    assert len(grown.history_.epochs) == 2       # max_epochs, not incremental_epochs
+    assert grown.trained_ == {fingerprint(s) for s in ROUND2}   # the fits since the last from scratch
+
+
+def test_a_training_set_within_warm_max_growth_is_fitted_warm():
+    t = _tagger(warm_start=True, incremental_epochs=1, warm_max_growth=2).fit(ROUND1, DEV)
+    t.fit(Corpus(POOL[:40]), DEV)                # 40 = 2 x 20: warm
+    assert len(t.history_.epochs) == 1
+    fresh = _tagger(warm_start=True, incremental_epochs=1).fit(Corpus(POOL[:40]), DEV)
+    assert not _same_weights(_weights(t), _weights(fresh))
+    t.fit(Corpus(POOL[:60]), DEV)                # 60 <= 2 x the 40 fitted since the first fit: warm again
+    assert len(t.history_.epochs) == 1
+
+
 # ------------------------------------------------------------------ fits from scratch, checks
 @pytest.mark.parametrize("warm_start", [False, True])
 def test_the_levers_leave_a_fit_from_scratch_unchanged(warm_start):
@@ -187,7 +207,8 @@ def test_the_levers_leave_a_fit_from_scratch_unchanged(warm_start):
 
 
 @pytest.mark.parametrize("name, value", [("warm_patience", 0), ("warm_replay", 1.5), ("warm_replay", -0.1),
-                                         ("warm_dev", 0), ("warm_lr", 0.0), ("warm_patience", True)])
+                                         ("warm_dev", 0), ("warm_lr", 0.0), ("warm_patience", True),
+                                         ("warm_max_growth", 0.5)])
 def test_out_of_range_levers_are_one_line_errors(name, value):
     with pytest.raises(MultitagError, match=f"{name} must be") as e:
         _tagger(**{name: value}).fit(ROUND1)
