@@ -105,6 +105,10 @@ def local_worker_options(gpu_ids: list[str] | None) -> dict[str, Any]:
     return {"env": {ENV: ",".join(gpu_ids)}, "resources": {"GPU": len(gpu_ids)}}
 
 
+#: seconds the workers of a local cluster may take to start
+WORKER_START_SECONDS = 300
+
+
 def start_local_cluster(n_workers: int, threads: int, *, gpu_blocks: list[list[str]] | None = None,
                         dashboard_address: str = "127.0.0.1:8787") -> Any:
     """A ``LocalCluster`` of ``n_workers`` processes bound to 127.0.0.1; worker ``i`` sees the GPUs
@@ -141,12 +145,24 @@ def start_local_cluster(n_workers: int, threads: int, *, gpu_blocks: list[list[s
         quiet = {"distributed.worker.profile.enabled": False, "distributed.admin.tick.interval": "500ms",
                  "distributed.admin.system-monitor.interval": "2s",
                  "distributed.worker.memory.monitor-interval": "1s"}
+        # Dask's nannies start their workers with MALLOC_TRIM_THRESHOLD_=65536, which also turns off
+        # glibc's dynamic mmap threshold: every large allocation is then an mmap and fresh pages, and
+        # the torch taggers' inference ran ~1.7x slower in a worker than in the driver
+        # (benchmarks/pool_scaling.py --backend cnn-bilstm-crf). Not set (unless the environment sets it).
+        spawn = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
         import dask
 
-        with dask.config.set(quiet):   # the scheduler, created here, in this process
+        # the scheduler and the nannies are created here, in this process, while the settings hold
+        with dask.config.set({**quiet, **spawn}):
             cluster = _LocalCluster(n_workers=0, threads_per_worker=threads, processes=True, host="127.0.0.1",
                                     dashboard_address=dashboard, silence_logs=logging.ERROR, config=quiet)
-    cluster.scale(n_workers)
+            cluster.scale(n_workers)
+            try:
+                cluster.wait_for_workers(n_workers, timeout=WORKER_START_SECONDS)
+            except Exception as e:
+                cluster.close()
+                raise MultitagError(f"the local Dask cluster's {n_workers} worker(s) did not start within "
+                                    f"{WORKER_START_SECONDS} s ({type(e).__name__}: {e})") from None
     return cluster
 
 
