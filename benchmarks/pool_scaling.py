@@ -98,8 +98,7 @@ def one_round(args) -> dict:
 
         n_workers = 2 if args.mode == "dask" else 1
         cluster = start_local_cluster(n_workers, 1, dashboard_address="127.0.0.1:0")
-        client = distributed.Client(cluster)
-        client.wait_for_workers(n_workers, timeout=120)
+        client = distributed.Client(cluster)   # its workers are up
         client.run(_no_feature_cache)
         shards = DaskShards(client)
     shard_size = min(20000, max(1000, args.size // 8))

@@ -159,8 +159,10 @@ def start_local_cluster(n_workers: int, threads: int, *, gpu_blocks: list[list[s
             cluster.scale(n_workers)
             try:
                 cluster.wait_for_workers(n_workers, timeout=WORKER_START_SECONDS)
-            except Exception as e:
+            except BaseException as e:
                 cluster.close()
+                if not isinstance(e, Exception):   # an interrupt: the cluster is closed, the interrupt goes on
+                    raise
                 raise MultitagError(f"the local Dask cluster's {n_workers} worker(s) did not start within "
                                     f"{WORKER_START_SECONDS} s ({type(e).__name__}: {e})") from None
     return cluster
@@ -202,8 +204,7 @@ def open_executor(execution: Execution, *, log=None) -> Iterator[Executor]:
         threads = execution.threads()
         cluster = start_local_cluster(execution.workers, threads, gpu_blocks=blocks)
         try:
-            client = distributed.Client(cluster)
-            client.wait_for_workers(execution.workers, timeout=120)
+            client = distributed.Client(cluster)   # the workers are up (start_local_cluster waited for them)
         except BaseException:
             cluster.close()
             raise
