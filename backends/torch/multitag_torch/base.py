@@ -58,6 +58,9 @@ class TorchTagger(Tagger):
         Gradient norm clipping threshold (0 turns clipping off).
     max_seconds : float or None
         Stop training after the epoch that passes this many seconds.
+    dev_limit : int or None
+        Every fit scores its epochs on this many dev sentences, a fixed sample drawn from ``seed``
+        (None: all); a warm fit takes ``warm_dev`` instead when that is set.
     warm_start : bool
         When the model is already fitted, fit continues from the current weights instead of starting again.
     incremental_epochs : int or None
@@ -223,7 +226,7 @@ class TorchTagger(Tagger):
         n = self.incremental_epochs
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             raise MultitagError(f"{type(self).__name__}: incremental_epochs must be None or an integer >= 0, not {n!r}")
-        check_ranges(self, {"warm_patience": at_least(1, optional=True),
+        check_ranges(self, {"dev_limit": at_least(1, optional=True), "warm_patience": at_least(1, optional=True),
                             "warm_replay": Range(low=0, high=1, optional=True), "warm_dev": at_least(1, optional=True),
                             "warm_lr": Range(low=0, low_open=True, optional=True),
                             "warm_max_growth": Range(low=1, optional=True)})
@@ -272,8 +275,8 @@ class TorchTagger(Tagger):
             sentences = replayed(sentences, seen, self.warm_replay, self.seed)
             max_epochs = max_epochs if sentences else 0
         dev_gold = [s for s in (dev or []) if s.is_fully_annotated and len(s) > 0]
-        if warm:
-            dev_gold = dev_sample(dev_gold, self.warm_dev, self.seed)
+        dev_gold = dev_sample(dev_gold, self.warm_dev if warm and self.warm_dev is not None else self.dev_limit,
+                              self.seed)
 
         def batches():
             for _, b in iter_batches(sentences, encoder, self.batch_size, rng=rng, with_tags=True):

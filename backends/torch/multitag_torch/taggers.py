@@ -47,6 +47,7 @@ TRAINING = (
     Param("patience", "int", 3),
     Param("clip", "float", 5.0),
     Param("max_seconds", "float | None", None),
+    Param("dev_limit", "int | None", None),
     Param("warm_start", "bool", False),
     Param("incremental_epochs", "int | None", None),
     Param("warm_optimizer", "bool", False),

@@ -10,7 +10,8 @@ restored from a checkpoint draws the same sample as the one that was not interru
 
 With ``warm_dev=n`` a warm fit scores its epochs (early stopping, best epoch) on ``n`` dev
 sentences drawn once from the seed: on a small labeled set, decoding the whole dev set after each
-epoch costs more than the epoch's training.
+epoch costs more than the epoch's training. ``dev_limit=n`` does the same for every fit (the same
+draw: a sample of the same size is the same sample).
 """
 from __future__ import annotations
 

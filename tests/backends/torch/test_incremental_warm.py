@@ -1,4 +1,4 @@
-"""The warm-fit levers of the torch taggers: warm_patience, warm_replay, warm_dev, warm_lr."""
+"""The warm-fit levers of the torch taggers: warm_patience, warm_replay, warm_dev (and dev_limit), warm_lr."""
 from __future__ import annotations
 
 import numpy as np
@@ -138,19 +138,44 @@ def test_warm_dev_scores_a_warm_fit_on_a_fixed_sample_of_dev(monkeypatch):
     assert sizes == [12, 12, 5, 5, 5]
 
 
-def test_the_warm_dev_sample_is_drawn_from_the_seed(monkeypatch):
-    scored = []
+def _spy_scored(monkeypatch) -> list[list[str]]:
+    """The ids of the sentences of every decode (the dev scores of the fits) from now on."""
+    scored: list[list[str]] = []
     real = torch_base.TorchTagger._decode
 
     def spy(self, sentences, **kw):
         scored.append([s.id for s in sentences])
         return real(self, sentences, **kw)
 
-    t = _tagger(warm_start=True, incremental_epochs=2, warm_dev=4).fit(ROUND1, DEV)
     monkeypatch.setattr(torch_base.TorchTagger, "_decode", spy)
+    return scored
+
+
+def test_the_warm_dev_sample_is_drawn_from_the_seed(monkeypatch):
+    t = _tagger(warm_start=True, incremental_epochs=2, warm_dev=4).fit(ROUND1, DEV)
+    scored = _spy_scored(monkeypatch)
     t.fit(ROUND2, DEV)
     drawn = sorted(np.random.default_rng([0, 8]).choice(12, size=4, replace=False))
     assert scored == [[DEV[i].id for i in drawn]] * 2
+
+
+def test_dev_limit_scores_every_fit_on_the_sample_warm_dev_would_draw(monkeypatch):
+    scored = _spy_scored(monkeypatch)
+    t = _tagger(warm_start=True, incremental_epochs=2, dev_limit=4).fit(ROUND1, DEV)   # from scratch too
+    t.fit(ROUND2, DEV)                                                                  # warm: the same sample
+    drawn = sorted(np.random.default_rng([0, 8]).choice(12, size=4, replace=False))
+    assert scored == [[DEV[i].id for i in drawn]] * 4
+    scored.clear()
+    _tagger(warm_start=True, incremental_epochs=1, dev_limit=4, warm_dev=3).fit(ROUND1, DEV).fit(ROUND2, DEV)
+    assert [len(ids) for ids in scored] == [4, 4, 3]   # warm_dev, when set, is the warm fit's
+
+
+def test_a_dev_limit_of_the_whole_dev_set_changes_nothing():
+    a = _tagger(dev_limit=len(DEV)).fit(ROUND1, DEV)
+    b = _tagger().fit(ROUND1, DEV)
+    assert [e["score"] for e in a.history_.epochs] == [e["score"] for e in b.history_.epochs]
+    for (name, x), (_, y) in zip(a.net_.state_dict().items(), b.net_.state_dict().items()):
+        assert torch.equal(x, y), name
 
 
 # ------------------------------------------------------------------ warm_lr
@@ -207,7 +232,7 @@ def test_the_levers_leave_a_fit_from_scratch_unchanged(warm_start):
 
 
 @pytest.mark.parametrize("name, value", [("warm_patience", 0), ("warm_replay", 1.5), ("warm_replay", -0.1),
-                                         ("warm_dev", 0), ("warm_lr", 0.0), ("warm_patience", True),
+                                         ("warm_dev", 0), ("dev_limit", 0), ("warm_lr", 0.0), ("warm_patience", True),
                                          ("warm_max_growth", 0.5)])
 def test_out_of_range_levers_are_one_line_errors(name, value):
     with pytest.raises(MultitagError, match=f"{name} must be") as e:
