@@ -1,9 +1,9 @@
 """The acquisition/successor study of paper 001 (its Fig. 3) on a CoNLL-2003 pool, with and
 without pseudo-labelled successors (PLASM), written to docs/results/mismatch-conll.{md,csv,png,html}.
 
-    python benchmarks/mismatch_study.py [--data ../shared/data/conll2003] [--pool 300] [--test 500]
+    python benchmarks/mismatch_study.py [--data ../shared/data/conll2003] [--pool 1000] [--test 500]
         [--models crf,cnn-bilstm-crf,minilm] [--seeds 3] [--schedule 2%x8] [--successor-every 4]
-        [--pseudo 20%] [--workers 2] [--max-epochs 6] [--work runs/mismatch-study] [--docs docs/results]
+        [--pseudo 20%] [--workers 2] [--max-epochs ''] [--work runs/mismatch-study] [--docs docs/results]
 
 What runs (all under WORK, resumable: the same command again continues where it stopped):
 
@@ -42,15 +42,29 @@ def _subsets(data: str, pool: int, test: int, folder: str) -> str:
     return folder
 
 
-def _params(models: list[str], max_epochs: int | None) -> dict:
-    """One thread per run (the runs share the cores), and the neural models' epoch limit."""
+def _epoch_limits(text: str, models: list[str]) -> dict[str, int]:
+    """``"6"`` -> every model 6 epochs; ``"minilm=6,cnn-bilstm-crf=30"`` -> those models; 0: the model's own."""
+    text = text.strip()
+    if text.isdigit():
+        return {m: int(text) for m in models}
+    limits = {}
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        name, sep, value = item.partition("=")
+        if not sep or not value.strip().isdigit():
+            raise SystemExit(f"--max-epochs {text!r}: {item!r} is not MODEL=EPOCHS")
+        limits[name.strip()] = int(value)
+    return limits
+
+
+def _params(models: list[str], max_epochs: dict[str, int]) -> dict:
+    """One thread per run (the runs share the cores), and the neural models' epoch limits."""
     from multitag import registry
     from multitag.params import param_infos
 
     out = {}
     for m in models:
         names = {i.name for i in param_infos(registry.resolve(m).cls)}
-        p = {k: v for k, v in (("threads", 1), ("max_epochs", max_epochs or None)) if k in names and v is not None}
+        p = {k: v for k, v in (("threads", 1), ("max_epochs", max_epochs.get(m) or None)) if k in names and v is not None}
         if p:
             out[m] = p
     return out
@@ -74,7 +88,7 @@ def _run(out: str, execution, **settings) -> list:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data", "conll2003"))
-    ap.add_argument("--pool", type=int, default=300)
+    ap.add_argument("--pool", type=int, default=1000)
     ap.add_argument("--test", type=int, default=500)
     ap.add_argument("--models", default="crf,cnn-bilstm-crf,minilm")
     ap.add_argument("--seeds", type=int, default=3)
@@ -82,8 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--successor-every", type=int, default=4)
     ap.add_argument("--pseudo", default="20%")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--max-epochs", type=int, default=6,
-                    help="epoch limit of the neural models (0: theirs)")
+    ap.add_argument("--max-epochs", default="",
+                    help="max_epochs of the models that have it: N for all, or MODEL=N,... ('' or 0: their own "
+                         "schedules; minilm trains its `epochs`, 4, unless early stopping is on)")
     ap.add_argument("--work", default=os.path.join(ROOT, "runs", "mismatch-study"))
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs", "results"))
     args = ap.parse_args(argv)
@@ -96,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     data = _subsets(args.data, args.pool, args.test, os.path.join(args.work, "data"))
     execution = Execution(workers=args.workers, threads_per_worker=1) if args.workers > 1 else Execution()
     common = dict(data=data, seeds=list(range(args.seeds)), initial_size="2%", schedule=args.schedule,
-                  valid="25%", params=_params(models, args.max_epochs))
+                  valid="25%", params=_params(models, _epoch_limits(args.max_epochs, models)))
     started = time.perf_counter()
     records = list(_run(os.path.join(args.work, "random"), execution, backends=models, strategies=["random"],
                         full_reference=True, **common))   # the full-data references once, here
@@ -137,7 +152,8 @@ def write_docs(arms: dict[str, list], args, seconds: float) -> None:
         Heading(1, "Acquisition / successor mismatch on CoNLL-2003"),
         Paragraph(f"Pool: the first {args.pool} CoNLL-2003 training sentences; evaluation: the first {args.test} test "
                   f"sentences; models {args.models}; MNLP (and random for the baseline); {args.seeds} seeds; 2% seed "
-                  f"set, schedule {args.schedule}, validation on 25% of the labeled set; successors every "
+                  f"set, schedule {args.schedule}, validation on 25% of the labeled set; epoch limits: "
+                  f"{args.max_epochs or 'each model its own'}; successors every "
                   f"{args.successor_every} iterations and at the last; written by `benchmarks/mismatch_study.py` in "
                   f"{seconds / 3600:.1f} h on this machine."),
         Paragraph("Gain kept: (AULC - AULC random) / (AULC native - AULC random), each read at the successor's "
