@@ -12,7 +12,8 @@ Every source is read at the iterations where ``S`` has successor results in that
 ``--successor-every K`` successors are evaluated every K iterations and at the last), so the AULCs
 of one row compare like with like. The AL gain a mismatched pair keeps is
 ``(AULC(chosen by A) - AULC(random)) / (AULC(native) - AULC(random))``: 1 keeps all of the native
-gain over random, 0 none, below 0 falls below random.
+gain over random, 0 none, below 0 falls below random. When the native choice is not better than
+random there is no gain to keep, and no pair has a gain kept (the AULCs still say how each did).
 """
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def mismatch_cells(records: Sequence[IterationRecord | ReferenceRecord]) -> list
                 continue
             n, mean, std, reach = scored[source]
             gain = None
-            if native is not None and rand is not None and source != RANDOM and native[1] != rand[1]:
+            if native is not None and rand is not None and source != RANDOM and native[1] > rand[1]:
                 gain = (mean - rand[1]) / (native[1] - rand[1])
             cells.append(MismatchCell(name, source, strategy, _setting_text(key), n, mean, std, reach, gain))
     return cells

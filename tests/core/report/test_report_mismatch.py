@@ -62,5 +62,16 @@ def test_a_pair_below_random_keeps_a_negative_gain(records):
     assert cells["crf"].gain_kept < 0
 
 
+def test_no_gain_is_kept_when_the_native_choice_is_not_above_random(records):
+    # bert's own choice falls below its random run: a ratio over that negative "gain" would call a
+    # pair that is further below random a pair that keeps more than all of it
+    below = [r for r in records if not (getattr(r, "role", None) == "acquisition" and r.strategy == "mnlp"
+                                        and r.backend == "bert")]
+    below += _curve("acquisition", "bert", "bert", "mnlp", [0.5, 0.55, 0.6])
+    cells = {c.source: c for c in mismatch_cells(below)}
+    assert cells[NATIVE].aulc < cells[RANDOM].aulc
+    assert [cells[s].gain_kept for s in ("crf", NATIVE, RANDOM)] == [None, None, None]
+
+
 def test_no_successors_no_table(records):
     assert mismatch_cells([r for r in records if getattr(r, "role", None) != "successor"]) == []
