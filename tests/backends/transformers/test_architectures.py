@@ -1,4 +1,4 @@
-"""The presets' architectures other than BERT (DistilBERT, ELECTRA), as tiny random models."""
+"""The presets' architectures other than BERT (DistilBERT, ELECTRA, MPNet), as tiny random models."""
 import numpy as np
 import pytest
 import torch
@@ -9,11 +9,13 @@ from multitag_transformers.tagger import TransformerTagger
 
 def _write(kind, folder):
     from transformers import (BertTokenizerFast, DistilBertConfig, DistilBertModel, DistilBertTokenizerFast,
-                              ElectraConfig, ElectraModel)
+                              ElectraConfig, ElectraModel, MPNetConfig, MPNetModel, MPNetTokenizerFast)
 
     from multitag.testing import _LOC, _ORG, _PER, _WORDS
 
-    vocab = list(dict.fromkeys(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + _PER + _LOC + _ORG + _WORDS))
+    special = ["<s>", "<pad>", "</s>", "[UNK]", "<mask>"] if kind == "mpnet" else \
+        ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab = list(dict.fromkeys(special + _PER + _LOC + _ORG + _WORDS))
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     torch.manual_seed(0)
@@ -21,6 +23,11 @@ def _write(kind, folder):
         tok = DistilBertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=False)
         model = DistilBertModel(DistilBertConfig(vocab_size=len(vocab), dim=32, n_layers=2, n_heads=2, hidden_dim=64,
                                                  max_position_embeddings=64))
+    elif kind == "mpnet":  # all-mpnet-base-v2's architecture: <s> </s> specials, positions offset by the pad id
+        tok = MPNetTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=False)
+        model = MPNetModel(MPNetConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2,
+                                       num_attention_heads=2, intermediate_size=64, max_position_embeddings=66,
+                                       pad_token_id=tok.pad_token_id))
     else:
         tok = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=False)
         model = ElectraModel(ElectraConfig(vocab_size=len(vocab), embedding_size=16, hidden_size=32, num_hidden_layers=2,
@@ -31,7 +38,7 @@ def _write(kind, folder):
     return str(folder)
 
 
-@pytest.mark.parametrize("kind", ["distilbert", "electra"])
+@pytest.mark.parametrize("kind", ["distilbert", "electra", "mpnet"])
 def test_architecture_trains_predicts_and_samples(kind, tmp_path):
     path = _write(kind, tmp_path / kind)
     train = synthetic_corpus(20)

@@ -52,3 +52,16 @@ def test_check_refuses_a_missing_model_before_any_training(tmp_path, monkeypatch
         registry.create("transformer", labels=["O"], model=str(tmp_path)).check()
     assert time.perf_counter() - t0 < 5
     registry.create("minilm", labels=["O"]).check()  # the shipped encoder is on disk
+
+
+def test_mpnet_preset_reads_the_fetched_folder_else_names_the_hub_model(monkeypatch, tmp_path, tiny_bert):
+    monkeypatch.delenv("MULTITAG_MODEL_MPNET", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with registry.registered("mpnet-test", presets.MPNET):
+        assert registry.create("mpnet-test", labels=["O"]).model == presets.MPNET_HUB
+        folder = tmp_path / ".cache" / "multitag" / "all-mpnet-base-v2"
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+        assert registry.create("mpnet-test", labels=["O"]).model == str(folder)
+        monkeypatch.setenv("MULTITAG_MODEL_MPNET", tiny_bert)
+        assert registry.create("mpnet-test", labels=["O"]).model == tiny_bert
