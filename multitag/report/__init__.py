@@ -35,7 +35,7 @@ def _strategy_table(cs: list[Curve]) -> Table:
         has_ref = c.reference_f1 is not None
         rows.append([
             c.name, str(max(c.n_seeds)), f"{c.f1_mean[-1]:.4f} ± {c.f1_std[-1]:.4f}", f"{c.aulc:.4f} ± {c.aulc_std:.4f}",
-            _fmt_reach(c.reach.get("95%")) if has_ref else "-", _fmt_reach(c.reach.get("99%")) if has_ref else "-",
+            _fmt_reach(c.reach.get("95%")) if c.reach else "-", _fmt_reach(c.reach.get("99%")) if c.reach else "-",
             f"{c.reference_f1:.4f}" if has_ref else "", f"{c.phase_seconds['train_seconds']:.2f}",
             f"{c.phase_seconds['predict_seconds']:.2f}", f"{c.phase_seconds['select_seconds']:.3f}"])
     return Table(["model / strategy", "seeds", "final F1", "AULC", "tokens to 95%", "tokens to 99%", "full-data F1",
@@ -111,7 +111,8 @@ def _mismatch_blocks(cells: list[MismatchCell], image: bytes | None) -> list[Blo
         Paragraph("Each successor when the pool was chosen by each acquisition model, by itself (native) and at random, "
                   "read at the iterations where it has successor results. Gain kept: (AULC - AULC random) / "
                   "(AULC native - AULC random); 100% keeps all of the native gain over random, below 0 falls below "
-                  "random. Tokens to 95%/99%: of the successor's own full-data F1 (`--full-reference`)."),
+                  "random. Tokens to 95%/99%: of the successor's own full-data F1 (`--full-reference`; - where "
+                  "that F1 is 0)."),
         Table(["successor", "chosen by", "strategy", "seeds", "AULC", "tokens to 95%", "tokens to 99%", "gain kept"],
               rows)]
     if image is not None:
@@ -132,7 +133,8 @@ def report_blocks(cs: list[Curve], context: ReportContext | None, *, curves_imag
     blocks += [Heading(2, "Per strategy"), _strategy_table(cs),
                Paragraph("AULC: area under the F1 curve over the fraction of pool tokens annotated, divided by that range "
                          "(a mean F1). Tokens to 95%/99%: the first iteration whose mean F1 reaches that share of the "
-                         "full-data F1 (`--full-reference`).")]
+                         "full-data F1 (`--full-reference`); - where there is none, or where it is 0 (a target every curve "
+                         "meets at its first point says nothing).")]
     if curves_image is not None:
         blocks += [Heading(2, "Learning curves"), Image("F1 against tokens annotated (mean ± std over seeds)",
                                                         "curves.png", curves_image)]

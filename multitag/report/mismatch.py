@@ -65,7 +65,7 @@ def _score(rows: list[IterationRecord], iterations: list[int], reference: float 
     aulcs = [aulc(np.array([by_seed[s][i].tokens_fraction for i in iterations]),
                   np.array([by_seed[s][i].f1 for i in iterations])) for s in seeds]
     reach = {}
-    if reference is not None:
+    if reference is not None and reference > 0:   # a model that learned nothing gives no target to reach
         mean_f1 = [np.mean([by_seed[s][i].f1 for s in seeds]) for i in iterations]
         mean_x = [np.mean([by_seed[s][i].tokens_fraction for s in seeds]) for i in iterations]
         for pct in (95, 99):

@@ -91,7 +91,7 @@ def curves(records: Sequence[IterationRecord | ReferenceRecord]) -> list[Curve]:
         c.phase_seconds["select_seconds"] = float(np.mean([r.select_seconds for r in selecting])) if selecting else 0.0
         if c.key["model"] in refs:
             c.reference_f1 = float(np.mean(refs[c.key["model"]]))
-            for pct in (95, 99):
+            for pct in (95, 99) if c.reference_f1 > 0 else ():   # F1 0 on the whole pool: no target
                 target = c.reference_f1 * pct / 100
                 hit = next((fr for fr, f in zip(c.fraction_mean, c.f1_mean) if f >= target), None)
                 c.reach[f"{pct}%"] = hit

@@ -75,3 +75,13 @@ def test_no_gain_is_kept_when_the_native_choice_is_not_above_random(records):
 
 def test_no_successors_no_table(records):
     assert mismatch_cells([r for r in records if getattr(r, "role", None) != "successor"]) == []
+
+
+def test_a_successor_that_learned_nothing_on_the_whole_pool_has_no_target_to_reach(records):
+    # full-data F1 0: "95% of 0" would be met at the first point of every curve
+    zero = [r for r in records if not isinstance(r, ReferenceRecord)]
+    zero.append(ReferenceRecord(model="bert", seed=0, tokens_annotated=10, tokens_fraction=1.0, precision=0,
+                                recall=0, f1=0.0, train_seconds=0.0))
+    cells = {c.source: c for c in mismatch_cells(zero)}
+    assert all(c.reach == {} for c in cells.values())
+    assert cells["crf"].gain_kept == pytest.approx(0.5)   # the AULCs do not depend on the reference
