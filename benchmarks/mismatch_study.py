@@ -3,7 +3,12 @@ without pseudo-labelled successors (PLASM), written to docs/results/mismatch-con
 
     python benchmarks/mismatch_study.py [--data ../shared/data/conll2003] [--pool 1000] [--test 500]
         [--models crf,cnn-bilstm-crf,minilm] [--seeds 3] [--schedule 2%x8] [--successor-every 4]
-        [--pseudo 20%] [--workers 2] [--max-epochs ''] [--work runs/mismatch-study] [--docs docs/results]
+        [--pseudo 20%] [--arms plain,pseudo] [--workers 2] [--max-epochs ''] [--epochs ''] [--no-reference]
+        [--work runs/mismatch-study] [--docs docs/results] [--name mismatch-conll]
+
+The distilled-acquisition case (paper 001): ``python benchmarks/fetch_mpnet.py`` once, then
+``--models minilm,mpnet --arms plain --name mismatch-conll-mpnet --work runs/mismatch-mpnet``
+(a GPU job: one MPNet fit on 120 sentences takes about 5 minutes on one CPU core).
 
 What runs (all under WORK, resumable: the same command again continues where it stopped):
 
@@ -51,20 +56,22 @@ def _epoch_limits(text: str, models: list[str]) -> dict[str, int]:
     for item in (i.strip() for i in text.split(",") if i.strip()):
         name, sep, value = item.partition("=")
         if not sep or not value.strip().isdigit():
-            raise SystemExit(f"--max-epochs {text!r}: {item!r} is not MODEL=EPOCHS")
+            raise SystemExit(f"{text!r}: {item!r} is not MODEL=EPOCHS")
         limits[name.strip()] = int(value)
     return limits
 
 
-def _params(models: list[str], max_epochs: dict[str, int]) -> dict:
-    """One thread per run (the runs share the cores), and the neural models' epoch limits."""
+def _params(models: list[str], max_epochs: dict[str, int], epochs: dict[str, int]) -> dict:
+    """One thread per run (the runs share the cores), and the neural models' epoch limits (``max_epochs`` under
+    early stopping, ``epochs`` for the transformers' fixed schedule)."""
     from multitag import registry
     from multitag.params import param_infos
 
     out = {}
     for m in models:
         names = {i.name for i in param_infos(registry.resolve(m).cls)}
-        p = {k: v for k, v in (("threads", 1), ("max_epochs", max_epochs.get(m) or None)) if k in names and v is not None}
+        p = {k: v for k, v in (("threads", 1), ("max_epochs", max_epochs.get(m) or None), ("epochs", epochs.get(m) or None))
+             if k in names and v is not None}
         if p:
             out[m] = p
     return out
@@ -95,13 +102,25 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--schedule", default="2%x8")
     ap.add_argument("--successor-every", type=int, default=4)
     ap.add_argument("--pseudo", default="20%")
+    ap.add_argument("--arms", default="plain,pseudo",
+                    help="plain (successors on the labeled set), pseudo (PLASM with --pseudo), or both")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--max-epochs", default="",
                     help="max_epochs of the models that have it: N for all, or MODEL=N,... ('' or 0: their own "
                          "schedules; minilm trains its `epochs`, 4, unless early stopping is on)")
+    ap.add_argument("--epochs", default="",
+                    help="the fixed `epochs` of the models that have it (the transformers): N or MODEL=N,... "
+                         "('' or 0: their default, 4)")
+    ap.add_argument("--no-reference", action="store_true",
+                    help="skip the full-data training of every model (tokens to 95%%/99%% are then not reported)")
     ap.add_argument("--work", default=os.path.join(ROOT, "runs", "mismatch-study"))
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs", "results"))
+    ap.add_argument("--name", default="mismatch-conll",
+                    help="the result files' name under --docs (e.g. mismatch-conll-mpnet for --models minilm,mpnet)")
     args = ap.parse_args(argv)
+    wanted = [a.strip() for a in args.arms.split(",") if a.strip()]
+    if not wanted or set(wanted) - {"plain", "pseudo"}:
+        ap.error(f"--arms: plain, pseudo or plain,pseudo, not {args.arms!r}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
     from multitag.annotation.budget import parse_fraction
@@ -111,12 +130,15 @@ def main(argv: list[str] | None = None) -> None:
     data = _subsets(args.data, args.pool, args.test, os.path.join(args.work, "data"))
     execution = Execution(workers=args.workers, threads_per_worker=1) if args.workers > 1 else Execution()
     common = dict(data=data, seeds=list(range(args.seeds)), initial_size="2%", schedule=args.schedule,
-                  valid="25%", params=_params(models, _epoch_limits(args.max_epochs, models)))
+                  valid="25%", params=_params(models, _epoch_limits(args.max_epochs, models),
+                                              _epoch_limits(args.epochs, models)))
     started = time.perf_counter()
     records = list(_run(os.path.join(args.work, "random"), execution, backends=models, strategies=["random"],
-                        full_reference=True, **common))   # the full-data references once, here
+                        full_reference=not args.no_reference, **common))   # the full-data references once, here
     arms: dict[str, list] = {}
     for arm, pseudo in (("plain", None), ("pseudo", parse_fraction(args.pseudo, "--pseudo"))):
+        if arm not in wanted:
+            continue
         arms[arm] = list(records)
         for acquisition in models:
             others = [m for m in models if m != acquisition]
@@ -129,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def write_docs(arms: dict[str, list], args, seconds: float) -> None:
-    """docs/results/mismatch-conll.{md,csv,png,html}: both arms' mismatch tables and heatmaps."""
+    """docs/results/<name>.{md,csv,png,html}: the arms' mismatch tables and heatmaps."""
     import csv
     import io
 
@@ -153,7 +175,10 @@ def write_docs(arms: dict[str, list], args, seconds: float) -> None:
         Paragraph(f"Pool: the first {args.pool} CoNLL-2003 training sentences; evaluation: the first {args.test} test "
                   f"sentences; models {args.models}; MNLP (and random for the baseline); {args.seeds} seeds; 2% seed "
                   f"set, schedule {args.schedule}, validation on 25% of the labeled set; epoch limits: "
-                  f"{args.max_epochs or 'each model its own'}; successors every "
+                  f"{args.max_epochs or 'each model its own'}"
+                  f"{'; fixed epochs: ' + args.epochs if args.epochs else ''}"
+                  f"{'; no full-data references (tokens to 95%/99% not measured)' if args.no_reference else ''}"
+                  f"; successors every "
                   f"{args.successor_every} iterations and at the last; written by `benchmarks/mismatch_study.py` in "
                   f"{seconds / 3600:.1f} h on this machine."),
         Paragraph("Gain kept: (AULC - AULC random) / (AULC native - AULC random), each read at the successor's "
@@ -161,9 +186,9 @@ def write_docs(arms: dict[str, list], args, seconds: float) -> None:
                   "successor's own random-choice run."),
         Table(["arm", "successor", "chosen by", "seeds", "AULC", "tokens to 95%", "tokens to 99%", "gain kept"], rows),
         Image("AL gain kept per acquisition x successor pair (rows: who chose; columns: who was trained)",
-              "mismatch-conll.png", image)]
+              f"{args.name}.png", image)]
     os.makedirs(args.docs, exist_ok=True)
-    base = os.path.join(args.docs, "mismatch-conll")
+    base = os.path.join(args.docs, args.name)
     buf = io.StringIO()
     csv_rows = mismatch_csv_rows(cells)
     csv.writer(buf).writerows([["arm"] + csv_rows[0]] + [[c.setting] + r for c, r in zip(cells, csv_rows[1:])])
@@ -177,7 +202,9 @@ def write_docs(arms: dict[str, list], args, seconds: float) -> None:
 
 
 def _reach(c, pct: str) -> str:
-    v = c.reach.get(pct) if c.reach else None
+    if not c.reach:   # no full-data reference, or one with F1 0
+        return "-"
+    v = c.reach.get(pct)
     return "not reached" if v is None else f"{v * 100:.1f}%"
 
 
