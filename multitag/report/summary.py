@@ -53,6 +53,15 @@ def aulc(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.trapezoid(y, x) / (x[-1] - x[0]))
 
 
+def tokens_to_reach(fractions: Sequence[float], f1s: Sequence[float], reference: float | None) -> dict:
+    """``{"95%": x, "99%": x}``: the first token fraction whose F1 reaches that share of ``reference``
+    (None: never). Empty without a reference or with one of F1 0, which every curve would meet at once."""
+    if reference is None or reference <= 0:
+        return {}
+    return {f"{pct}%": next((x for x, f in zip(fractions, f1s) if f >= reference * pct / 100), None)
+            for pct in (95, 99)}
+
+
 def curves(records: Sequence[IterationRecord | ReferenceRecord]) -> list[Curve]:
     refs = defaultdict(list)
     for r in records:
@@ -91,9 +100,6 @@ def curves(records: Sequence[IterationRecord | ReferenceRecord]) -> list[Curve]:
         c.phase_seconds["select_seconds"] = float(np.mean([r.select_seconds for r in selecting])) if selecting else 0.0
         if c.key["model"] in refs:
             c.reference_f1 = float(np.mean(refs[c.key["model"]]))
-            for pct in (95, 99) if c.reference_f1 > 0 else ():   # F1 0 on the whole pool: no target
-                target = c.reference_f1 * pct / 100
-                hit = next((fr for fr, f in zip(c.fraction_mean, c.f1_mean) if f >= target), None)
-                c.reach[f"{pct}%"] = hit
+            c.reach = tokens_to_reach(c.fraction_mean, c.f1_mean, c.reference_f1)
         out.append(c)
     return out

@@ -30,9 +30,14 @@ def _minilm_path() -> str:
 MPNET_HUB = "sentence-transformers/all-mpnet-base-v2"
 
 
+def mpnet_folder() -> str:
+    """Where ``benchmarks/fetch_mpnet.py`` writes all-mpnet-base-v2 by default."""
+    return os.path.join(os.path.expanduser("~"), ".cache", "multitag", "all-mpnet-base-v2")
+
+
 def _mpnet_path() -> str:
-    """The folder ``benchmarks/fetch_mpnet.py`` writes, when it is there; else the hub name (offline: a clear error)."""
-    folder = os.path.join(os.path.expanduser("~"), ".cache", "multitag", "all-mpnet-base-v2")
+    """``mpnet_folder()`` when it holds a checkpoint; else the hub name (offline: a clear error)."""
+    folder = mpnet_folder()
     return folder if os.path.isfile(os.path.join(folder, "config.json")) else MPNET_HUB
 
 
